@@ -1,0 +1,152 @@
+import path from 'node:path';
+
+/** Which parts of the product one process runs. */
+export type ProcessRole = 'all' | 'api' | 'worker';
+
+/** Simulator settings (SPEC §3 "Simulator"). */
+export interface SimulatorConfig {
+  /** Real seconds that one simulated hour lasts. */
+  secondsPerHour: number;
+  /** Probability that a started job completes rather than fails. */
+  successRate: number;
+  /** Milliseconds between two progress steps of a running job. */
+  tickMs: number;
+  /** Seed for reproducible draws; undefined draws from the system's randomness. */
+  seed: string | undefined;
+}
+
+/** The whole typed configuration of a gpuaas process. */
+export interface Config {
+  production: boolean;
+  port: number;
+  /** PostgreSQL URL; undefined starts an embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Where the embedded PostgreSQL keeps its files. */
+  dataDir: string;
+  /** HS256 key; undefined (outside production) uses a key generated once and kept in the database. */
+  jwtSecret: string | undefined;
+  /** Lifetime of an issued token, in seconds. */
+  jwtTtlSeconds: number;
+  /** bcrypt work factor. */
+  bcryptCost: number;
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  defaultMonthlyGpuHours: number;
+  gpuTypes: readonly string[];
+  maxGpuCount: number;
+  maxHours: number;
+  sim: SimulatorConfig;
+  /** Directory of the built web app served at `/`; undefined serves none. */
+  webDist: string | undefined;
+}
+
+/** A configuration value that cannot be used; the message names the variable and what is expected. */
+export class ConfigError extends Error {
+  constructor(variable: string, expected: string, got: string) {
+    super(`${variable} must be ${expected} (got ${JSON.stringify(got)})`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function readString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function readNumber(
+  env: Env,
+  name: string,
+  fallback: number,
+  { min, max, integer = false }: { min: number; max: number; integer?: boolean },
+): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  const kind = integer ? 'an integer' : 'a number';
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new ConfigError(name, `${kind} from ${min} to ${max}`, raw);
+  }
+  return value;
+}
+
+/** Parses a duration such as `3600`, `90s`, `30m`, `12h` or `7d` into seconds. */
+function readDuration(env: Env, name: string, fallbackSeconds: number): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallbackSeconds;
+  const match = /^(\d+)\s*([smhd]?)$/.exec(raw);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 } as const;
+  if (!match || Number(match[1]) <= 0) {
+    throw new ConfigError(name, 'a positive duration such as 3600, 30m, 12h or 7d', raw);
+  }
+  return Number(match[1]) * unit[match[2] as keyof typeof unit];
+}
+
+function readDatabaseUrl(env: Env): string | undefined {
+  const raw = readString(env, 'DATABASE_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', raw.replace(/:[^:@/]*@/, ':***@'));
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', `${url.protocol}…`);
+  }
+  return raw;
+}
+
+/**
+ * Reads the configuration from an environment (by default the process's own) and validates it.
+ * This is the only place in the server that reads `process.env`.
+ *
+ * @throws ConfigError naming the first variable whose value cannot be used.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const production = env.NODE_ENV === 'production';
+  const jwtSecret = readString(env, 'JWT_SECRET');
+  if (production && jwtSecret === undefined) {
+    throw new Error('JWT_SECRET is required when NODE_ENV=production (a random string of at least 32 characters)');
+  }
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('JWT_SECRET', 'at least 32 characters long', '<hidden>');
+  }
+
+  const adminEmail = readString(env, 'ADMIN_EMAIL');
+  const adminPassword = readString(env, 'ADMIN_PASSWORD');
+  if ((adminEmail === undefined) !== (adminPassword === undefined)) {
+    throw new Error('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+  }
+
+  const gpuTypesRaw = readString(env, 'GPU_TYPES') ?? 'A100,H100,L40S';
+  const gpuTypes = [...new Set(gpuTypesRaw.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
+  if (gpuTypes.length === 0 || gpuTypes.some((t) => !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(t))) {
+    throw new ConfigError('GPU_TYPES', 'a comma-separated list of GPU type names', gpuTypesRaw);
+  }
+
+  const webDist = readString(env, 'WEB_DIST');
+  return {
+    production,
+    port: readNumber(env, 'PORT', 8000, { min: 0, max: 65535, integer: true }),
+    databaseUrl: readDatabaseUrl(env),
+    dataDir: path.resolve(cwd, readString(env, 'DATA_DIR') ?? '.data'),
+    jwtSecret,
+    jwtTtlSeconds: readDuration(env, 'JWT_TTL', 12 * 3600),
+    bcryptCost: readNumber(env, 'BCRYPT_COST', 12, { min: 10, max: 15, integer: true }),
+    adminEmail,
+    adminPassword,
+    defaultMonthlyGpuHours: readNumber(env, 'DEFAULT_MONTHLY_GPU_HOURS', 100, { min: 0, max: 1e7 }),
+    gpuTypes,
+    maxGpuCount: readNumber(env, 'MAX_GPU_COUNT', 8, { min: 1, max: 1024, integer: true }),
+    maxHours: readNumber(env, 'MAX_HOURS', 72, { min: 0.01, max: 8760 }),
+    sim: {
+      secondsPerHour: readNumber(env, 'SIM_SECONDS_PER_HOUR', 10, { min: 0.001, max: 3600 }),
+      successRate: readNumber(env, 'SIM_SUCCESS_RATE', 0.8, { min: 0, max: 1 }),
+      tickMs: readNumber(env, 'SIM_TICK_MS', 1000, { min: 10, max: 3_600_000, integer: true }),
+      seed: readString(env, 'SIM_SEED'),
+    },
+    webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
+  };
+}

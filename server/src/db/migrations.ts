@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261126195134 } from '../../../migrations/Migration20261126195134.js';
+
+/**
+ * Every migration, in order. Listed statically so the same code runs from TypeScript sources
+ * (tests, dev) and from the compiled build. A test checks that every file in `migrations/` is here.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261126195134', class: Migration20261126195134 },
+];

@@ -1,0 +1,63 @@
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { JobEvent } from '../modules/jobs/job-event.entity.js';
+import { Job } from '../modules/jobs/job.entity.js';
+import { UserQuota } from '../modules/quotas/user-quota.entity.js';
+import { Setting } from '../modules/settings/setting.entity.js';
+import { User } from '../modules/users/user.entity.js';
+import { MIGRATIONS_DIR } from '../paths.js';
+import { migrationsList } from './migrations.js';
+
+
+export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting];
+
+/** MikroORM's options for a database URL. No global context: every unit of work forks. */
+export function ormOptions(clientUrl: string, poolMax = 10): Options {
+  return defineConfig({
+    clientUrl,
+    entities: ENTITIES,
+    extensions: [Migrator],
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    pool: { min: 0, max: poolMax },
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: MIGRATIONS_DIR,
+      pathTs: MIGRATIONS_DIR,
+      migrationsList,
+      snapshotName: '.snapshot-gpuaas',
+      transactional: true,
+      allOrNothing: true,
+      emit: 'ts',
+      fileName: (timestamp, name) => `Migration${timestamp}${name ? `_${name}` : ''}`,
+    },
+    discovery: { warnWhenNoEntities: true },
+  });
+}
+
+/** Connects to PostgreSQL. */
+export function openOrm(clientUrl: string, poolMax?: number): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, poolMax));
+}
+
+/** Applies every pending migration; safe to run from several processes at once (it takes an advisory lock). */
+export async function migrate(orm: MikroORM): Promise<string[]> {
+  const conn = orm.em.getConnection();
+  // Two processes starting together must not both apply the same migration.
+  const knex = conn.getKnex();
+  return knex.transaction(async (trx) => {
+    await trx.raw("select pg_advisory_xact_lock(hashtext('gpuaas:migrate'))");
+    const done = await orm.migrator.up();
+    return done.map((m) => m.name);
+  });
+}
+
+/** Whether the database is reachable and has no pending migration. */
+export async function isReady(orm: MikroORM): Promise<boolean> {
+  try {
+    await orm.em.getConnection().execute('select 1');
+    return (await orm.migrator.getPendingMigrations()).length === 0;
+  } catch {
+    return false;
+  }
+}

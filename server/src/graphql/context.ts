@@ -1,0 +1,38 @@
+import type { Viewer } from '../modules/auth/viewer.js';
+import type { QuotaView } from '../modules/quotas/quota.service.js';
+import type { User } from '../modules/users/user.entity.js';
+import type { Services } from '../services.js';
+import { BatchLoader } from './batch-loader.js';
+
+/** What every resolver of one GraphQL operation shares. */
+export interface GraphQLContext {
+  /** Correlates the operation's log lines. */
+  requestId: string;
+  /** The signed-in user, or null without a valid token. */
+  viewer: Viewer | null;
+  services: Services;
+  /** Per-operation batch loaders. */
+  loaders: { quota: BatchLoader<User, QuotaView> };
+}
+
+/** Builds an operation's context from its services and viewer. */
+export function createContext(requestId: string, viewer: Viewer | null, services: Services): GraphQLContext {
+  return {
+    requestId,
+    viewer,
+    services,
+    loaders: {
+      quota: new BatchLoader(
+        (users) => services.quotas.currentMany(users).then((m) => new Map(users.map((u) => [u, m.get(u.id)!]))),
+        () => new Error('quota missing from batch'),
+      ),
+    },
+  };
+}
+
+/** Reads the token of an `Authorization: Bearer <jwt>` header value. */
+export function bearerToken(header: string | undefined | null): string | null {
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? match[1]! : null;
+}

@@ -1,0 +1,65 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { GraphQLFormattedError } from 'graphql';
+import { AppError } from '../errors/app-error.js';
+import type { Logger } from '../logger.js';
+import type { GraphQLContext } from './context.js';
+
+/** Codes that Apollo and graphql-js give to problems with the request itself; safe to show. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** Whether an error is expected: a typed application error or a problem with the request. */
+function isExpected(formatted: GraphQLFormattedError, error: unknown): boolean {
+  return unwrapResolverError(error) instanceof AppError || REQUEST_ERROR_CODES.has(String(formatted.extensions?.code));
+}
+
+/**
+ * The one mapper from errors to responses. Application errors keep their code, message and
+ * details; request errors keep their code; anything else becomes a generic message (it was
+ * logged with its context by `errorLoggingPlugin`). Never a stack trace, never SQL.
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const base = { locations: formatted.locations, path: formatted.path };
+  if (original instanceof AppError) {
+    return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
+  }
+  if (isExpected(formatted, error)) {
+    return { ...base, message: formatted.message, extensions: { code: formatted.extensions?.code } };
+  }
+  return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/** Logs every unexpected error with the request id, the viewer and the operation. */
+export function errorLoggingPlugin(log: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ contextValue, errors, operationName }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (original instanceof AppError || REQUEST_ERROR_CODES.has(String(error.extensions?.code))) continue;
+            log.error(
+              {
+                requestId: contextValue.requestId,
+                userId: contextValue.viewer?.id,
+                operationName,
+                path: error.path?.join('.'),
+                err: original,
+              },
+              'Unexpected error in a GraphQL operation',
+            );
+          }
+        },
+      };
+    },
+  };
+}

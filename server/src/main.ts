@@ -1,0 +1,83 @@
+/**
+ * The process entry: `node main.js [--role all|api|worker]` serves gpuaas; `node main.js migrate`
+ * applies migrations and exits. With DATABASE_URL unset, an embedded PostgreSQL is started in
+ * DATA_DIR (default `./.data`) first.
+ */
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { startApp, type App } from './app.js';
+import { loadConfig, type Config, type ProcessRole } from './config.js';
+import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
+import { migrate, openOrm } from './db/orm.js';
+import { createLogger, type Logger } from './logger.js';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function parseCommandLine(argv: string[]): { command: 'serve' | 'migrate'; role: ProcessRole } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { role: { type: 'string', default: 'all' } },
+    allowPositionals: true,
+  });
+  const role = values.role as ProcessRole;
+  if (!['all', 'api', 'worker'].includes(role)) throw new Error(`--role must be all, api or worker (got "${role}")`);
+  const command = positionals[0] ?? 'serve';
+  if (command !== 'serve' && command !== 'migrate') throw new Error(`unknown command "${command}" (serve or migrate)`);
+  return { command, role };
+}
+
+/** The database to use: DATABASE_URL, or an embedded server in the data folder. */
+async function database(config: Config, log: Logger): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  if (config.databaseUrl !== undefined) return { url: config.databaseUrl };
+  log.info({ dataDir: config.dataDir }, 'DATABASE_URL is not set: starting an embedded PostgreSQL');
+  const embedded = await startEmbeddedPostgres(config.dataDir);
+  await ensureDatabase(embedded.url, 'gpuaas');
+  return { url: embedded.urlFor('gpuaas'), embedded };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  let cli: ReturnType<typeof parseCommandLine>;
+  try {
+    config = loadConfig();
+    cli = parseCommandLine(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`gpuaas: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger('info').child({ role: cli.role });
+  const db = await database(config, log);
+
+  if (cli.command === 'migrate') {
+    const orm = await openOrm(db.url);
+    const applied = await migrate(orm);
+    log.info({ migrations: applied }, applied.length ? 'Migrations applied' : 'No pending migrations');
+    await orm.close();
+    await db.embedded?.stop();
+    return;
+  }
+
+  const app: App = await startApp(config, { databaseUrl: db.url, log });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'Shutting down');
+    const timer = setTimeout(() => {
+      log.error({}, 'Shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    await app.close();
+    await db.embedded?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`gpuaas: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

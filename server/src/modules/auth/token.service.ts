@@ -1,0 +1,47 @@
+import { SignJWT, jwtVerify } from 'jose';
+
+/** What a token says about its holder. */
+export interface TokenClaims {
+  userId: string;
+  role: string;
+  /** The user's token version when it was issued; a newer version revokes it. */
+  version: number;
+}
+
+const ISSUER = 'gpuaas';
+
+/** Issues and checks HS256 JSON Web Tokens. */
+export class TokenService {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    private readonly ttlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  issue(claims: TokenClaims): Promise<string> {
+    return new SignJWT({ role: claims.role, ver: claims.version })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(claims.userId)
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /**
+   * Verifies a token's signature, algorithm (HS256 only, so `alg: none` is refused), issuer and
+   * expiry. Returns null for any token that fails, whatever the reason.
+   */
+  async verify(token: string): Promise<TokenClaims | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER });
+      if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') return null;
+      return { userId: payload.sub, role: payload.role, version: typeof payload.ver === 'number' ? payload.ver : -1 };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { EntityRepository, LockMode } from '@mikro-orm/postgresql';
+import type { KeysetCursor } from '../../pagination.js';
+import { JobEvent, JobEventKind } from './job-event.entity.js';
+import type { Job } from './job.entity.js';
+import type { JobStatus } from './job-status.js';
+
+/** Which jobs a listing covers. */
+export interface JobListFilter {
+  ownerId?: string;
+  status?: JobStatus;
+}
+
+/** Jobs' persistence, including their event rows. */
+export class JobRepository extends EntityRepository<Job> {
+  /** Loads a job with its owner. */
+  findWithOwner(id: string): Promise<Job | null> {
+    return this.findOne({ id }, { populate: ['owner'] });
+  }
+
+  /**
+   * Loads a job and locks its row until the transaction ends. Every status change takes this
+   * lock first, so an admin's transition and the worker's step on the same job are serialised:
+   * the second one sees the first one's result and re-checks the transition table against it.
+   */
+  lockForUpdate(id: string): Promise<Job | null> {
+    return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['owner'] });
+  }
+
+  /** One page, newest first, after `cursor`; fetches one extra row to tell if more follow. */
+  async page(filter: JobListFilter, first: number, cursor: KeysetCursor | null): Promise<Job[]> {
+    const qb = this.createQueryBuilder('j')
+      .select('*')
+      .leftJoinAndSelect('j.owner', 'o')
+      .orderBy({ createdAt: 'desc', id: 'desc' })
+      .limit(first + 1);
+    this.applyFilter(qb, filter);
+    // A row comparison uses the (created_at, id) indexes as one keyset seek.
+    if (cursor) qb.andWhere('(j.created_at, j.id) < (?, ?)', [cursor.createdAt, cursor.id]);
+    return qb.getResultList();
+  }
+
+  countMatching(filter: JobListFilter): Promise<number> {
+    const qb = this.createQueryBuilder('j');
+    this.applyFilter(qb, filter);
+    return qb.getCount();
+  }
+
+  private applyFilter(qb: ReturnType<JobRepository['createQueryBuilder']>, filter: JobListFilter): void {
+    if (filter.ownerId !== undefined) qb.andWhere({ owner: filter.ownerId });
+    if (filter.status !== undefined) qb.andWhere({ status: filter.status });
+  }
+
+  /** Records one change of `job`; flushed with the change itself, in its transaction. */
+  recordEvent(
+    job: Job,
+    kind: JobEventKind,
+    fromStatus: JobStatus | null,
+    actorId: string | null,
+    reason: string | null = null,
+  ): JobEvent {
+    const em = this.getEntityManager();
+    const event = em.create(JobEvent, {
+      job,
+      kind,
+      fromStatus,
+      toStatus: job.status,
+      progress: job.progress,
+      actor: actorId === null ? null : em.getReference('User', actorId),
+      reason,
+      at: new Date(),
+    } as never);
+    em.persist(event);
+    return event;
+  }
+
+  /** The job's creation and status changes, oldest first (progress steps left out). */
+  timeline(jobId: string): Promise<JobEvent[]> {
+    return this.getEntityManager().find(
+      JobEvent,
+      { job: jobId, kind: { $ne: JobEventKind.PROGRESS } },
+      { orderBy: { id: 'asc' }, populate: ['actor'] },
+    );
+  }
+}

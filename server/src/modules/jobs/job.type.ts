@@ -1,0 +1,146 @@
+import { GraphQLDateTime } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PageInfoType } from '../../graphql/page-info.type.js';
+import type { Page } from '../../pagination.js';
+import { UserType } from '../users/user.type.js';
+import type { JobEvent } from './job-event.entity.js';
+import type { Job } from './job.entity.js';
+import { JobStatus } from './job-status.js';
+
+registerEnumType(JobStatus, {
+  name: 'JobStatus',
+  valuesConfig: {
+    PENDING: { description: 'Submitted, GPU-hours reserved, waiting for an admin' },
+    APPROVED: { description: 'Accepted, waiting to be started' },
+    REJECTED: { description: 'Refused by an admin; reservation refunded' },
+    RUNNING: { description: 'Started; progress advances' },
+    COMPLETED: { description: 'Finished successfully; charged for the hours run' },
+    FAILED: { description: 'Stopped by an error; charged for the hours run' },
+    CANCELLED: { description: 'Withdrawn; charged for any hours run' },
+  },
+});
+
+@ObjectType('JobEvent', { description: 'One change of a job' })
+export class JobEventType {
+  @Field(() => GraphQLDateTime)
+  at!: Date;
+
+  @Field(() => JobStatus, { nullable: true })
+  from!: JobStatus | null;
+
+  @Field(() => JobStatus)
+  to!: JobStatus;
+
+  @Field(() => UserType, { nullable: true, description: 'Who made the change; null for the simulator' })
+  actor!: UserType | null;
+
+  @Field(() => String, { nullable: true })
+  reason!: string | null;
+
+  static from(event: JobEvent): JobEventType {
+    return Object.assign(new JobEventType(), {
+      at: event.at,
+      from: event.fromStatus,
+      to: event.toStatus,
+      actor: event.actor ? UserType.from(event.actor) : null,
+      reason: event.reason,
+    });
+  }
+}
+
+@ObjectType('Job', { description: 'A request for GPU time and its run' })
+export class JobType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => UserType)
+  owner!: UserType;
+
+  @Field(() => String)
+  gpuType!: string;
+
+  @Field(() => Int)
+  gpuCount!: number;
+
+  @Field(() => Float, { description: 'Requested wall-clock limit' })
+  hours!: number;
+
+  @Field(() => Float, { description: 'gpuCount × hours, reserved from the quota' })
+  gpuHours!: number;
+
+  @Field(() => JobStatus)
+  status!: JobStatus;
+
+  @Field(() => Int, { description: '0–100' })
+  progress!: number;
+
+  @Field(() => String, { nullable: true, description: 'Why it was rejected or failed' })
+  statusReason!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'GPU-hours charged once finished' })
+  chargedGpuHours!: number | null;
+
+  @Field(() => GraphQLDateTime)
+  createdAt!: Date;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  approvedAt!: Date | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  startedAt!: Date | null;
+
+  @Field(() => GraphQLDateTime, { nullable: true })
+  finishedAt!: Date | null;
+
+  static from(job: Job): JobType {
+    return Object.assign(new JobType(), {
+      id: job.id,
+      name: job.name,
+      owner: UserType.from(job.owner),
+      gpuType: job.gpuType,
+      gpuCount: job.gpuCount,
+      hours: job.hours,
+      gpuHours: job.gpuHours,
+      status: job.status,
+      progress: job.progress,
+      statusReason: job.statusReason,
+      chargedGpuHours: job.chargedGpuHours,
+      createdAt: job.createdAt,
+      approvedAt: job.approvedAt,
+      startedAt: job.startedAt,
+      finishedAt: job.finishedAt,
+    });
+  }
+}
+
+@ObjectType('JobEdge')
+export class JobEdgeType {
+  @Field(() => String)
+  cursor!: string;
+
+  @Field(() => JobType)
+  node!: JobType;
+}
+
+@ObjectType('JobConnection')
+export class JobConnectionType {
+  @Field(() => [JobEdgeType])
+  edges!: JobEdgeType[];
+
+  @Field(() => PageInfoType)
+  pageInfo!: PageInfoType;
+
+  @Field(() => Int)
+  totalCount!: number;
+
+  static from(page: Page<Job>): JobConnectionType {
+    return Object.assign(new JobConnectionType(), {
+      edges: page.items.map(({ cursor, node }) => ({ cursor, node: JobType.from(node) })),
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      totalCount: page.totalCount,
+    });
+  }
+}

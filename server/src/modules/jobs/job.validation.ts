@@ -1,0 +1,67 @@
+import type { Config } from '../../config.js';
+import { badUserInput } from '../../errors/app-error.js';
+import { GPU_HOUR_SCALE, reservationFor } from '../quotas/quota-math.js';
+
+/** A job request as a client sends it. */
+export interface JobRequest {
+  name: string;
+  gpuType?: string | null;
+  gpuCount: number;
+  hours: number;
+}
+
+/** A job request that passed validation, with its reservation worked out. */
+export interface ValidJobRequest {
+  name: string;
+  gpuType: string;
+  gpuCount: number;
+  hours: number;
+  gpuHours: number;
+}
+
+export const MAX_JOB_NAME_LENGTH = 120;
+export const MAX_REASON_LENGTH = 1000;
+
+type Limits = Pick<Config, 'gpuTypes' | 'maxGpuCount' | 'maxHours'>;
+
+/**
+ * Validates a job request against the configured catalogue and limits.
+ *
+ * @throws AppError BAD_USER_INPUT naming the first field that fails and why.
+ */
+export function validateJobRequest(input: JobRequest, limits: Limits): ValidJobRequest {
+  const name = input.name.trim();
+  if (name.length < 1 || name.length > MAX_JOB_NAME_LENGTH) {
+    throw badUserInput('name', `must be 1 to ${MAX_JOB_NAME_LENGTH} characters long`);
+  }
+  // Control characters would corrupt logs and tables; printable Unicode is welcome.
+  if (/\p{Cc}/u.test(name)) throw badUserInput('name', 'must not contain control characters');
+
+  const requestedType = input.gpuType?.trim() || limits.gpuTypes[0]!;
+  const gpuType = limits.gpuTypes.find((t) => t.toLowerCase() === requestedType.toLowerCase());
+  if (gpuType === undefined) {
+    throw badUserInput('gpuType', `must be one of ${limits.gpuTypes.join(', ')}`);
+  }
+
+  if (!Number.isInteger(input.gpuCount) || input.gpuCount < 1 || input.gpuCount > limits.maxGpuCount) {
+    throw badUserInput('gpuCount', `must be an integer from 1 to ${limits.maxGpuCount}`);
+  }
+
+  const factor = 10 ** GPU_HOUR_SCALE;
+  const hours = Math.round(input.hours * factor) / factor;
+  if (!Number.isFinite(input.hours) || hours <= 0 || input.hours > limits.maxHours) {
+    throw badUserInput('hours', `must be more than 0 and at most ${limits.maxHours}`);
+  }
+
+  return { name, gpuType, gpuCount: input.gpuCount, hours, gpuHours: reservationFor(input.gpuCount, hours) };
+}
+
+/** Checks an optional free-text reason (reject, fail). */
+export function validateReason(reason: string | null | undefined): string | null {
+  const trimmed = reason?.trim();
+  if (!trimmed) return null;
+  if (trimmed.length > MAX_REASON_LENGTH) {
+    throw badUserInput('reason', `must be at most ${MAX_REASON_LENGTH} characters long`);
+  }
+  return trimmed;
+}

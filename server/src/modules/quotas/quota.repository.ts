@@ -1,0 +1,93 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+
+/** A month's quota row as numbers. */
+export interface QuotaRow {
+  limitGpuHours: number;
+  usedGpuHours: number;
+}
+
+interface RawQuotaRow {
+  limit_gpu_hours: string;
+  used_gpu_hours: string;
+}
+
+const toRow = (raw: RawQuotaRow): QuotaRow => ({
+  limitGpuHours: Number(raw.limit_gpu_hours),
+  usedGpuHours: Number(raw.used_gpu_hours),
+});
+
+/**
+ * The `user_quotas` SQL. Reservations and refunds are single conditional UPDATE statements so
+ * that concurrent requests are serialised by PostgreSQL's row lock rather than by the process.
+ * Every method runs in the transaction of the EntityManager it was given.
+ */
+export class QuotaRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  async find(userId: string, month: string): Promise<QuotaRow | null> {
+    const rows = await this.em.execute<RawQuotaRow[]>(
+      'select limit_gpu_hours, used_gpu_hours from user_quotas where user_id = ? and month = ?',
+      [userId, month],
+    );
+    return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  /** Creates the month's row with `limit` if it does not exist yet (lazily, on first use). */
+  async ensure(userId: string, month: string, limit: number): Promise<void> {
+    await this.em.execute(
+      `insert into user_quotas (user_id, month, limit_gpu_hours, used_gpu_hours)
+       values (?, ?, ?, 0) on conflict (user_id, month) do nothing`,
+      [userId, month, limit],
+    );
+  }
+
+  /**
+   * Adds `gpuHours` to the month's use if, and only if, it still fits under the limit.
+   *
+   * Why this cannot overdraw: the UPDATE takes the row's lock before it changes it. A second
+   * request for the same row waits for the first to commit, then PostgreSQL re-evaluates the
+   * WHERE clause against the committed row (READ COMMITTED's re-check), so it sees the new
+   * `used` and matches no row when the rest no longer fits. No read-then-write gap exists.
+   *
+   * @returns the row after the reservation, or null when it did not fit (nothing changed).
+   */
+  async reserve(userId: string, month: string, gpuHours: number): Promise<QuotaRow | null> {
+    const rows = await this.em.execute<RawQuotaRow[]>(
+      `update user_quotas set used_gpu_hours = used_gpu_hours + ?
+       where user_id = ? and month = ? and limit_gpu_hours - used_gpu_hours >= ?
+       returning limit_gpu_hours, used_gpu_hours`,
+      [gpuHours, userId, month, gpuHours],
+    );
+    return rows[0] ? toRow(rows[0]) : null;
+  }
+
+  /** Gives `gpuHours` back to a month's use (a settlement's unused part). */
+  async refund(userId: string, month: string, gpuHours: number): Promise<void> {
+    if (gpuHours <= 0) return;
+    await this.em.execute(
+      'update user_quotas set used_gpu_hours = used_gpu_hours - ? where user_id = ? and month = ?',
+      [gpuHours, userId, month],
+    );
+  }
+
+  /** Sets a month's limit, creating the row if needed. */
+  async setLimit(userId: string, month: string, limit: number): Promise<QuotaRow> {
+    const rows = await this.em.execute<RawQuotaRow[]>(
+      `insert into user_quotas (user_id, month, limit_gpu_hours, used_gpu_hours) values (?, ?, ?, 0)
+       on conflict (user_id, month) do update set limit_gpu_hours = excluded.limit_gpu_hours
+       returning limit_gpu_hours, used_gpu_hours`,
+      [userId, month, limit],
+    );
+    return toRow(rows[0]!);
+  }
+
+  /** The month's rows of several users at once (for lists of users). */
+  async findMany(userIds: readonly string[], month: string): Promise<Map<string, QuotaRow>> {
+    if (userIds.length === 0) return new Map();
+    const rows = await this.em.execute<(RawQuotaRow & { user_id: string })[]>(
+      'select user_id, limit_gpu_hours, used_gpu_hours from user_quotas where month = ? and user_id in (?)',
+      [month, userIds],
+    );
+    return new Map(rows.map((r) => [r.user_id, toRow(r)]));
+  }
+}

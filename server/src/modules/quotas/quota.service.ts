@@ -1,0 +1,96 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../../config.js';
+import { badUserInput } from '../../errors/app-error.js';
+import { isUuid } from '../../pagination.js';
+import { requireAdmin, type Viewer } from '../auth/viewer.js';
+import { User } from '../users/user.entity.js';
+import { userErrors } from '../users/user.errors.js';
+import { quotaErrors } from './quota.errors.js';
+import { monthOf, remainingGpuHours } from './quota-math.js';
+import { QuotaRepository, type QuotaRow } from './quota.repository.js';
+
+/** A user's quota for one month, as shown to clients. */
+export interface QuotaView {
+  month: string;
+  limitGpuHours: number;
+  usedGpuHours: number;
+  remainingGpuHours: number;
+}
+
+/** The largest monthly limit an admin can set. */
+export const MAX_MONTHLY_LIMIT = 10_000_000;
+
+const view = (month: string, row: QuotaRow): QuotaView => ({
+  month,
+  limitGpuHours: row.limitGpuHours,
+  usedGpuHours: row.usedGpuHours,
+  remainingGpuHours: remainingGpuHours(row.limitGpuHours, row.usedGpuHours),
+});
+
+/** Monthly GPU-hour quotas: reading, reserving, refunding and setting limits. */
+export class QuotaService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly config: Config,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  private limitOf(user: Pick<User, 'monthlyGpuHoursLimit'>): number {
+    return user.monthlyGpuHoursLimit ?? this.config.defaultMonthlyGpuHours;
+  }
+
+  /** The user's quota for the current month; a month not yet used shows the limit, nothing used. */
+  async current(user: User): Promise<QuotaView> {
+    const month = monthOf(this.now());
+    const row = await new QuotaRepository(this.em).find(user.id, month);
+    return view(month, row ?? { limitGpuHours: this.limitOf(user), usedGpuHours: 0 });
+  }
+
+  /** The current month's quotas of several users with one query. */
+  async currentMany(users: readonly User[]): Promise<Map<string, QuotaView>> {
+    const month = monthOf(this.now());
+    const rows = await new QuotaRepository(this.em).findMany(
+      users.map((u) => u.id),
+      month,
+    );
+    return new Map(
+      users.map((u) => [u.id, view(month, rows.get(u.id) ?? { limitGpuHours: this.limitOf(u), usedGpuHours: 0 })]),
+    );
+  }
+
+  /**
+   * Reserves `gpuHours` of `user`'s quota for `month` inside the caller's transaction `tx`.
+   *
+   * @throws AppError QUOTA_EXCEEDED saying what remains; nothing is changed then.
+   */
+  async reserve(tx: EntityManager, user: User, month: string, gpuHours: number): Promise<void> {
+    const quotas = new QuotaRepository(tx);
+    await quotas.ensure(user.id, month, this.limitOf(user));
+    if (await quotas.reserve(user.id, month, gpuHours)) return;
+    const row = await quotas.find(user.id, month);
+    throw quotaErrors.exceeded(gpuHours, row ? remainingGpuHours(row.limitGpuHours, row.usedGpuHours) : 0, month);
+  }
+
+  /** Gives `gpuHours` back to `month` inside the caller's transaction `tx`. */
+  refund(tx: EntityManager, userId: string, month: string, gpuHours: number): Promise<void> {
+    return new QuotaRepository(tx).refund(userId, month, gpuHours);
+  }
+
+  /** Sets a user's monthly limit; it applies to the current month at once (admins only). */
+  async setLimit(viewer: Viewer | null, userId: string, limitGpuHours: number): Promise<QuotaView> {
+    requireAdmin(viewer);
+    if (!Number.isFinite(limitGpuHours) || limitGpuHours < 0 || limitGpuHours > MAX_MONTHLY_LIMIT) {
+      throw badUserInput('limitGpuHours', `must be a number from 0 to ${MAX_MONTHLY_LIMIT}`);
+    }
+    const limit = Math.round(limitGpuHours * 10_000) / 10_000;
+    if (!isUuid(userId)) throw userErrors.notFound();
+    const month = monthOf(this.now());
+    return this.em.transactional(async (tx) => {
+      const user = await tx.findOne(User, { id: userId });
+      if (!user) throw userErrors.notFound();
+      user.monthlyGpuHoursLimit = limit;
+      await tx.flush();
+      return view(month, await new QuotaRepository(tx).setLimit(userId, month, limit));
+    });
+  }
+}

@@ -1,0 +1,27 @@
+import { Check, DecimalType, Entity, ManyToOne, PrimaryKey, PrimaryKeyProp, Property, type Rel } from '@mikro-orm/core';
+import { User } from '../users/user.entity.js';
+
+/**
+ * One user's GPU-hours for one calendar month (UTC), created lazily by the first reservation.
+ * `used` counts open reservations plus charges of finished jobs (SPEC §3's sum rule).
+ */
+@Entity({ tableName: 'user_quotas' })
+// A refund can never take more than was reserved; the database refuses it if code ever tried.
+@Check({ name: 'user_quotas_used_check', expression: 'used_gpu_hours >= 0' })
+@Check({ name: 'user_quotas_limit_check', expression: 'limit_gpu_hours >= 0' })
+export class UserQuota {
+  [PrimaryKeyProp]?: ['user', 'month'];
+
+  @ManyToOne({ entity: () => User, primary: true, deleteRule: 'cascade' })
+  user!: Rel<User>;
+
+  /** `YYYY-MM`. */
+  @PrimaryKey({ type: 'string', length: 7 })
+  month!: string;
+
+  @Property({ type: new DecimalType('number'), columnType: 'numeric(12,4)' })
+  limitGpuHours!: number;
+
+  @Property({ type: new DecimalType('number'), columnType: 'numeric(12,4)' })
+  usedGpuHours!: number;
+}

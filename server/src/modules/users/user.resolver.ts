@@ -1,0 +1,41 @@
+import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../../graphql/context.js';
+import { QuotaType } from '../quotas/quota.type.js';
+import { LoginInput, RegisterInput } from './user.input.js';
+import { AuthPayloadType, UserConnectionType, UserType } from './user.type.js';
+
+@Resolver(() => UserType)
+export class UserResolver {
+  @Authorized()
+  @Query(() => UserType, { description: 'The signed-in user' })
+  async me(@Ctx() ctx: GraphQLContext): Promise<UserType> {
+    return UserType.from(await ctx.services.users.me(ctx.viewer));
+  }
+
+  @Authorized('ADMIN')
+  @Query(() => UserConnectionType, { description: 'All users, oldest first (admin)' })
+  async users(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 50 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+  ): Promise<UserConnectionType> {
+    return UserConnectionType.from(await ctx.services.users.list(ctx.viewer, first, after));
+  }
+
+  @Mutation(() => AuthPayloadType, { description: 'Creates an account and signs it in' })
+  async register(@Ctx() ctx: GraphQLContext, @Arg('input', () => RegisterInput) input: RegisterInput) {
+    const { token, user } = await ctx.services.users.register(input);
+    return { token, user: UserType.from(user) };
+  }
+
+  @Mutation(() => AuthPayloadType, { description: 'Signs in with email and password' })
+  async login(@Ctx() ctx: GraphQLContext, @Arg('input', () => LoginInput) input: LoginInput) {
+    const { token, user } = await ctx.services.users.login(input);
+    return { token, user: UserType.from(user) };
+  }
+
+  @FieldResolver(() => QuotaType, { description: "This month's GPU-hours" })
+  async quota(@Root() user: UserType, @Ctx() ctx: GraphQLContext): Promise<QuotaType> {
+    return QuotaType.from(await ctx.loaders.quota.load(user.entity));
+  }
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from '../../config.js';
+import { MAX_PAGE_SIZE, checkPageSize, decodeCursor, isUuid, toPage, type Page } from '../../pagination.js';
+import type { Logger } from '../../logger.js';
+import { authErrors } from '../auth/auth.errors.js';
+import type { PasswordHasher } from '../auth/password.js';
+import type { TokenService } from '../auth/token.service.js';
+import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
+import { Role, User } from './user.entity.js';
+import { userErrors } from './user.errors.js';
+import { normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
+
+/** A signed-in session: the token and its user. */
+export interface Session {
+  token: string;
+  user: User;
+}
+
+/** Accounts: registration, login, token checks, listing and the first admin. */
+export class UserService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly config: Config,
+    private readonly passwords: PasswordHasher,
+    private readonly tokens: TokenService,
+  ) {}
+
+  private get users() {
+    return this.em.getRepository(User);
+  }
+
+  async register(input: { email: string; password: string }): Promise<Session> {
+    const email = validateEmail(input.email);
+    validatePassword(input.password, email);
+    if (await this.users.findByEmail(email)) throw userErrors.emailTaken();
+    const user = this.em.create(User, { email, passwordHash: await this.passwords.hash(input.password) });
+    try {
+      await this.em.persistAndFlush(user);
+    } catch (error) {
+      // Two registrations of one email at once: the unique index decides.
+      if (error instanceof UniqueConstraintViolationException) throw userErrors.emailTaken();
+      throw error;
+    }
+    return this.session(user);
+  }
+
+  async login(input: { email: string; password: string }): Promise<Session> {
+    const user = await this.users.findByEmail(normalizeEmail(input.email));
+    const ok = await this.passwords.verify(input.password, user?.passwordHash ?? null);
+    if (!user || !ok) throw authErrors.invalidCredentials();
+    return this.session(user);
+  }
+
+  private async session(user: User): Promise<Session> {
+    const token = await this.tokens.issue({ userId: user.id, role: user.role, version: user.tokenVersion });
+    return { token, user };
+  }
+
+  /**
+   * Turns a bearer token into the request's viewer. The user is re-read from the database on
+   * every request, so a deleted user, a demotion or a revoked token takes effect at once.
+   */
+  async authenticate(token: string): Promise<Viewer | null> {
+    const claims = await this.tokens.verify(token);
+    if (!claims || !isUuid(claims.userId)) return null;
+    const user = await this.users.findOne({ id: claims.userId });
+    if (!user || user.tokenVersion !== claims.version) return null;
+    return { id: user.id, email: user.email, role: user.role };
+  }
+
+  async me(viewer: Viewer | null): Promise<User> {
+    const v = requireViewer(viewer);
+    const user = await this.users.findOne({ id: v.id });
+    if (!user) throw authErrors.unauthenticated();
+    return user;
+  }
+
+  /** Finds a user by id (admins only). */
+  async get(viewer: Viewer | null, id: string): Promise<User> {
+    requireAdmin(viewer);
+    const user = isUuid(id) ? await this.users.findOne({ id }) : null;
+    if (!user) throw userErrors.notFound();
+    return user;
+  }
+
+  /** All users, oldest first (admins only). */
+  async list(viewer: Viewer | null, first: number, after: string | null | undefined): Promise<Page<User>> {
+    requireAdmin(viewer);
+    checkPageSize(first, MAX_PAGE_SIZE);
+    const cursor = after ? decodeCursor(after) : null;
+    const [rows, totalCount] = await Promise.all([this.users.page(first, cursor), this.users.count()]);
+    return toPage(rows, first, totalCount);
+  }
+
+  /**
+   * Creates the first admin when none exists: from ADMIN_EMAIL/ADMIN_PASSWORD, or outside
+   * production as `admin@localhost` with a random password that is logged once. A transaction-level
+   * advisory lock keeps two processes starting together from both creating one.
+   */
+  async ensureFirstAdmin(log: Logger): Promise<void> {
+    await this.em.transactional(async (tx) => {
+      await tx.execute("select pg_advisory_xact_lock(hashtext('gpuaas:first-admin'))");
+      const users = tx.getRepository(User);
+      if (await users.adminExists()) return;
+      let email = this.config.adminEmail;
+      let password = this.config.adminPassword;
+      let generated = false;
+      if (email === undefined || password === undefined) {
+        if (this.config.production) {
+          log.warn({}, 'No admin exists; set ADMIN_EMAIL and ADMIN_PASSWORD to create one');
+          return;
+        }
+        email = 'admin@localhost';
+        password = randomBytes(12).toString('base64url');
+        generated = true;
+      }
+      email = normalizeEmail(email);
+      const passwordHash = await this.passwords.hash(password);
+      const existing = await users.findByEmail(email);
+      if (existing) {
+        existing.role = Role.ADMIN;
+        existing.passwordHash = passwordHash;
+        existing.tokenVersion += 1;
+      } else {
+        tx.persist(tx.create(User, { email, passwordHash, role: Role.ADMIN }));
+      }
+      await tx.flush();
+      if (generated) {
+        // Shown once: it is not stored anywhere but as a bcrypt hash.
+        process.stdout.write(
+          `\n  First admin created: ${email}  password: ${password}\n  (shown once; set ADMIN_EMAIL and ADMIN_PASSWORD to choose your own)\n\n`,
+        );
+      }
+      log.info({ email }, 'First admin created');
+    });
+  }
+}

@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Config } from './config.js';
+import type { PasswordHasher } from './modules/auth/password.js';
+import type { TokenService } from './modules/auth/token.service.js';
+import { JobService } from './modules/jobs/job.service.js';
+import { QuotaService } from './modules/quotas/quota.service.js';
+import { UserService } from './modules/users/user.service.js';
+
+/** What lives for the whole process and is shared by every unit of work. */
+export interface AppDeps {
+  config: Config;
+  passwords: PasswordHasher;
+  tokens: TokenService;
+}
+
+/** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
+export interface Services {
+  users: UserService;
+  quotas: QuotaService;
+  jobs: JobService;
+}
+
+/** Builds the services for one unit of work on `em`, a fork of the process's EntityManager. */
+export function createServices(em: EntityManager, deps: AppDeps): Services {
+  const quotas = new QuotaService(em, deps.config);
+  return {
+    users: new UserService(em, deps.config, deps.passwords, deps.tokens),
+    quotas,
+    jobs: new JobService(em, deps.config, quotas),
+  };
+}
