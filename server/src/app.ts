@@ -9,7 +9,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request } from 'express';
-import type { Config } from './config.js';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Config, ProcessRole } from './config.js';
 import { isReady, migrate, openOrm } from './db/orm.js';
 import { bearerToken, createContext, type GraphQLContext } from './graphql/context.js';
 import { errorLoggingPlugin, formatError } from './graphql/errors.js';
@@ -21,6 +23,12 @@ import { TokenService } from './modules/auth/token.service.js';
 import { SettingRepository } from './modules/settings/setting.repository.js';
 import { WEB_DIST_DIR } from './paths.js';
 import { createServices, type AppDeps } from './services.js';
+import { CommitNotifier, JOB_CHANGES_CHANNEL } from './events/commit-notifier.js';
+import { JobChangeHub } from './events/job-change-hub.js';
+import { JobEventRelay } from './events/job-event-relay.js';
+import { SimulationWorker } from './worker/simulation-worker.js';
+import type { Viewer } from './modules/auth/viewer.js';
+import type { ExecutionResult } from 'graphql';
 
 /** A running gpuaas process. */
 export interface App {
@@ -28,7 +36,16 @@ export interface App {
   url: string;
   orm: MikroORM;
   deps: AppDeps;
-  /** Stops accepting work, drains requests and closes the database pool. */
+  /** This process's subscribers (API roles). */
+  jobChanges: JobChangeHub;
+  /** The event relay (API roles). */
+  relay: JobEventRelay | undefined;
+  /** The simulator (worker roles). */
+  worker: SimulationWorker | undefined;
+  /**
+   * Stops cleanly: the worker stops claiming, finishes its step and releases its leases; sockets
+   * are closed with the protocol's "going away" code; requests drain; the pool closes.
+   */
   close(): Promise<void>;
 }
 
@@ -37,10 +54,11 @@ export interface StartOptions {
   /** The database to use (from config, or the embedded server main.ts started). */
   databaseUrl: string;
   log: Logger;
+  /** API, worker or both (the default). */
+  role?: ProcessRole;
   /** Host to bind; every interface by default. */
   host?: string;
 }
-
 
 /** The JWT key: configured, or generated once and shared by every process through the database. */
 async function resolveJwtSecret(orm: MikroORM, config: Config): Promise<string> {
@@ -49,12 +67,25 @@ async function resolveJwtSecret(orm: MikroORM, config: Config): Promise<string> 
 }
 
 /**
- * Starts the API: connects to PostgreSQL, applies migrations, creates the first admin, and serves
- * `/graphql` (GraphiQL for a browser), `/healthz`, `/readyz` and the web app on one HTTP server.
+ * Applies `formatError` to a subscription's results, so WebSocket clients get the same error
+ * codes and the same masking of unexpected errors as HTTP clients.
+ */
+function formatResult(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) as never };
+}
+
+/**
+ * Starts a gpuaas process: connects to PostgreSQL and applies migrations, then, by role, serves
+ * the API (`/graphql` over HTTP and WebSocket, GraphiQL for a browser, the web app) and runs the
+ * simulator. Every role serves `/healthz` and `/readyz`.
  */
 export async function startApp(config: Config, options: StartOptions): Promise<App> {
   const { log } = options;
-  const orm = await openOrm(options.databaseUrl);
+  const role = options.role ?? 'all';
+  const serveApi = role !== 'worker';
+  const orm = await openOrm(options.databaseUrl, (message) => log.debug({}, message));
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'Migrations applied');
@@ -63,27 +94,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       config,
       passwords: new PasswordHasher(config.bcryptCost),
       tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds),
+      events: new CommitNotifier(() => orm.em.getConnection().execute(`notify ${JOB_CHANGES_CHANNEL}`), log),
     };
-    await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
+    const jobChanges = new JobChangeHub();
 
     const app = express();
     app.disable('x-powered-by');
     const httpServer = http.createServer(app);
-
-    const apollo = new ApolloServer<GraphQLContext>({
-      schema: await buildGraphQLSchema(),
-      formatError,
-      includeStacktraceInErrorResponses: false,
-      introspection: true,
-      csrfPrevention: true,
-      plugins: [
-        ApolloServerPluginDrainHttpServer({ httpServer }),
-        ApolloServerPluginLandingPageDisabled(),
-        errorLoggingPlugin(log),
-      ],
-    });
-    await apollo.start();
-
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok' });
     });
@@ -91,35 +108,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       const ready = await isReady(orm);
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
     });
-    app.use(graphiqlAssets());
-    app.get('/graphql', (req, res, next) => {
-      // A browser asking for a page gets GraphiQL; GraphQL GET requests go on to Apollo.
-      if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
-        res.type('html').send(graphiqlPage());
-      } else next();
-    });
-    app.use(
-      '/graphql',
-      express.json({ limit: '100kb' }),
-      expressMiddleware(apollo, {
-        context: async ({ req }: { req: Request }) => {
-          const em = orm.em.fork();
-          const services = createServices(em, deps);
-          const token = bearerToken(req.headers.authorization);
-          const viewer = token === null ? null : await services.users.authenticate(token);
-          return createContext(randomUUID(), viewer, services);
-        },
-      }),
-    );
 
-    const webDist = config.webDist ?? WEB_DIST_DIR;
-    if (existsSync(path.join(webDist, 'index.html'))) {
-      app.use(express.static(webDist, { index: false, maxAge: '1h' }));
-      // History-mode routes of the SPA: any other GET for a page gets index.html.
-      app.get(/^\/(?!graphql|healthz|readyz|graphiql\/).*/, (req, res, next) => {
-        if (!req.accepts('html')) return next();
-        res.sendFile(path.join(webDist, 'index.html'));
-      });
+    let relay: JobEventRelay | undefined;
+    if (serveApi) {
+      await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
+      relay = new JobEventRelay(orm, options.databaseUrl, jobChanges, log, config.eventPollMs);
+      await relay.start();
+      cleanups.push(() => relay!.stop());
+      await mountApi(app, httpServer, { orm, deps, jobChanges, log, config, cleanups });
     }
     app.use((_req, res) => {
       res.status(404).json({ error: 'Not found' });
@@ -129,21 +125,129 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       httpServer.once('error', reject);
       httpServer.listen(config.port, options.host ?? '0.0.0.0', () => resolve());
     });
+    cleanups.push(
+      () => new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      }),
+    );
     const { port } = httpServer.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}`;
-    log.info({ url, webDist: existsSync(webDist) ? webDist : null }, 'gpuaas API listening');
+
+    let worker: SimulationWorker | undefined;
+    if (role !== 'api') {
+      worker = new SimulationWorker(orm, deps, log);
+      worker.start();
+    }
+    log.info({ url, role }, 'gpuaas started');
 
     return {
       url,
       orm,
       deps,
+      jobChanges,
+      relay,
+      worker,
       async close() {
-        await apollo.stop();
+        await worker?.stop();
+        // In order: stop relaying, drain Apollo (closing sockets with 1001), close the listener.
+        for (const cleanup of cleanups) await cleanup();
         await orm.close();
       },
     };
   } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
     await orm.close();
     throw error;
+  }
+}
+
+interface ApiParts {
+  orm: MikroORM;
+  deps: AppDeps;
+  jobChanges: JobChangeHub;
+  log: Logger;
+  config: Config;
+  cleanups: (() => Promise<void>)[];
+}
+
+/** Mounts GraphQL (HTTP and WebSocket), GraphiQL and the web app. */
+async function mountApi(app: express.Express, httpServer: http.Server, parts: ApiParts): Promise<void> {
+  const { orm, deps, jobChanges, log, config, cleanups } = parts;
+  const schema = await buildGraphQLSchema();
+
+  // Subscriptions: graphql-transport-ws on the same path. The token comes once, in
+  // connectionParams; a connection without a valid one is refused (4403 Forbidden).
+  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
+  const wsServerCleanup = useServer<Record<string, unknown>, { viewer?: Viewer }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const token = bearerToken(String(ctx.connectionParams?.authorization ?? ''));
+        const viewer = token === null ? null : await createServices(orm.em.fork(), deps).users.authenticate(token);
+        if (!viewer) return false;
+        ctx.extra.viewer = viewer;
+        return true;
+      },
+      context: (ctx) => createContext(randomUUID(), ctx.extra.viewer ?? null, createServices(orm.em.fork(), deps), jobChanges),
+      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)) as never,
+    },
+    wsServer,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: false,
+    introspection: true,
+    csrfPrevention: true,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              jobChanges.closeAll();
+              await wsServerCleanup.dispose();
+            },
+          };
+        },
+      },
+      ApolloServerPluginLandingPageDisabled(),
+      errorLoggingPlugin(log),
+    ],
+  });
+  await apollo.start();
+  cleanups.push(() => apollo.stop());
+
+  app.use(graphiqlAssets());
+  app.get('/graphql', (req, res, next) => {
+    // A browser asking for a page gets GraphiQL; GraphQL GET requests go on to Apollo.
+    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+      res.type('html').send(graphiqlPage());
+    } else next();
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '100kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }: { req: Request }) => {
+        const services = createServices(orm.em.fork(), deps);
+        const token = bearerToken(req.headers.authorization);
+        const viewer = token === null ? null : await services.users.authenticate(token);
+        return createContext(randomUUID(), viewer, services, jobChanges);
+      },
+    }),
+  );
+
+  const webDist = config.webDist ?? WEB_DIST_DIR;
+  if (existsSync(path.join(webDist, 'index.html'))) {
+    app.use(express.static(webDist, { index: false, maxAge: '1h' }));
+    // History-mode routes of the SPA: any other GET for a page gets index.html.
+    app.get(/^\/(?!graphql|healthz|readyz|graphiql\/).*/, (req, res, next) => {
+      if (!req.accepts('html')) return next();
+      res.sendFile(path.join(webDist, 'index.html'));
+    });
   }
 }

@@ -13,6 +13,10 @@ export interface SimulatorConfig {
   tickMs: number;
   /** Seed for reproducible draws; undefined draws from the system's randomness. */
   seed: string | undefined;
+  /** How long a worker's claim on a running job lasts without renewal; then another worker takes it. */
+  leaseMs: number;
+  /** Most jobs one worker claims in one tick. */
+  claimBatch: number;
 }
 
 /** The whole typed configuration of a gpuaas process. */
@@ -36,6 +40,8 @@ export interface Config {
   maxGpuCount: number;
   maxHours: number;
   sim: SimulatorConfig;
+  /** Fallback interval at which the event relay looks for new events without a wake-up. */
+  eventPollMs: number;
   /** Directory of the built web app served at `/`; undefined serves none. */
   webDist: string | undefined;
 }
@@ -43,7 +49,7 @@ export interface Config {
 /** A configuration value that cannot be used; the message names the variable and what is expected. */
 export class ConfigError extends Error {
   constructor(variable: string, expected: string, got: string) {
-    super(`${variable} must be ${expected} (got ${JSON.stringify(got)})`);
+    super(got === '' ? `${variable} must be ${expected}` : `${variable} must be ${expected} (got ${JSON.stringify(got)})`);
     this.name = 'ConfigError';
   }
 }
@@ -90,7 +96,8 @@ function readDatabaseUrl(env: Env): string | undefined {
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', raw.replace(/:[^:@/]*@/, ':***@'));
+    // Never echo credentials: mask everything between the scheme and the last '@'.
+    throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', raw.replace(/\/\/.*@/, '//***@'));
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new ConfigError('DATABASE_URL', 'a postgres:// or postgresql:// URL', `${url.protocol}…`);
@@ -108,7 +115,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const production = env.NODE_ENV === 'production';
   const jwtSecret = readString(env, 'JWT_SECRET');
   if (production && jwtSecret === undefined) {
-    throw new Error('JWT_SECRET is required when NODE_ENV=production (a random string of at least 32 characters)');
+    throw new ConfigError('JWT_SECRET', 'set when NODE_ENV=production (a random string of at least 32 characters)', '');
   }
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET', 'at least 32 characters long', '<hidden>');
@@ -117,11 +124,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const adminEmail = readString(env, 'ADMIN_EMAIL');
   const adminPassword = readString(env, 'ADMIN_PASSWORD');
   if ((adminEmail === undefined) !== (adminPassword === undefined)) {
-    throw new Error('ADMIN_EMAIL and ADMIN_PASSWORD must be set together');
+    throw new ConfigError(adminEmail === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', 'set together with the other of ADMIN_EMAIL and ADMIN_PASSWORD', '');
   }
 
   const gpuTypesRaw = readString(env, 'GPU_TYPES') ?? 'A100,H100,L40S';
-  const gpuTypes = [...new Set(gpuTypesRaw.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
+  // Jobs match GPU types case-insensitively, so types differing only in case are one type (the first spelling).
+  const gpuTypes = gpuTypesRaw
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t, i, all) => t !== '' && all.findIndex((u) => u.toLowerCase() === t.toLowerCase()) === i);
   if (gpuTypes.length === 0 || gpuTypes.some((t) => !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(t))) {
     throw new ConfigError('GPU_TYPES', 'a comma-separated list of GPU type names', gpuTypesRaw);
   }
@@ -146,7 +157,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       successRate: readNumber(env, 'SIM_SUCCESS_RATE', 0.8, { min: 0, max: 1 }),
       tickMs: readNumber(env, 'SIM_TICK_MS', 1000, { min: 10, max: 3_600_000, integer: true }),
       seed: readString(env, 'SIM_SEED'),
+      leaseMs: readNumber(env, 'WORKER_LEASE_MS', 10_000, { min: 100, max: 3_600_000, integer: true }),
+      claimBatch: readNumber(env, 'WORKER_CLAIM_BATCH', 1000, { min: 1, max: 100_000, integer: true }),
     },
+    eventPollMs: readNumber(env, 'EVENT_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
   };
 }

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const app: App = await startApp(config, { databaseUrl: db.url, log });
+  const app: App = await startApp(config, { databaseUrl: db.url, log, role: cli.role });
 
   let stopping = false;
   const stop = async (signal: string) => {

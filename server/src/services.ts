@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
-import { JobService } from './modules/jobs/job.service.js';
+import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { QuotaService } from './modules/quotas/quota.service.js';
 import { UserService } from './modules/users/user.service.js';
 
@@ -11,6 +11,8 @@ export interface AppDeps {
   config: Config;
   passwords: PasswordHasher;
   tokens: TokenService;
+  /** Announces committed job events (see `events/`). */
+  events: CommitListener;
 }
 
 /** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
@@ -26,6 +28,6 @@ export function createServices(em: EntityManager, deps: AppDeps): Services {
   return {
     users: new UserService(em, deps.config, deps.passwords, deps.tokens),
     quotas,
-    jobs: new JobService(em, deps.config, quotas),
+    jobs: new JobService(em, deps.config, quotas, deps.events),
   };
 }

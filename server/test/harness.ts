@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { startApp, type App } from '../src/app.js';
-import { loadConfig, type Config } from '../src/config.js';
+import { loadConfig, type Config, type ProcessRole } from '../src/config.js';
 import { ensureDatabase } from '../src/db/embedded-postgres.js';
 import { createLogger } from '../src/logger.js';
 
@@ -50,9 +50,10 @@ export class TestServer {
 
   /**
    * Starts a server on a fresh database. `env` overrides configuration variables, as the
-   * process environment would.
+   * process environment would. The role is `api` (no simulator) unless asked otherwise, so
+   * tests drive the lifecycle alone.
    */
-  static async start(env: Record<string, string> = {}): Promise<TestServer> {
+  static async start(env: Record<string, string> = {}, { role = 'api' }: { role?: ProcessRole } = {}): Promise<TestServer> {
     const serverUrl = inject('databaseUrl');
     const database = `gpuaas_test_${randomBytes(6).toString('hex')}`;
     await ensureDatabase(withDatabase(serverUrl, 'postgres'), database);
@@ -66,7 +67,7 @@ export class TestServer {
       WEB_DIST: '/nonexistent',
       ...env,
     });
-    const app = await startApp(config, { databaseUrl, log: createLogger('silent'), host: '127.0.0.1' });
+    const app = await startApp(config, { databaseUrl, log: createLogger('silent'), host: '127.0.0.1', role });
     const db = new pg.Pool({ connectionString: databaseUrl, max: 3 });
     return new TestServer(app, config, databaseUrl, db, serverUrl, database);
   }

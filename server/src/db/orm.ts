@@ -12,9 +12,10 @@ import { migrationsList } from './migrations.js';
 export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting];
 
 /** MikroORM's options for a database URL. No global context: every unit of work forks. */
-export function ormOptions(clientUrl: string, poolMax = 10): Options {
+export function ormOptions(clientUrl: string, poolMax = 10, log: (message: string) => void = () => {}): Options {
   return defineConfig({
     clientUrl,
+    logger: log,
     entities: ENTITIES,
     extensions: [Migrator],
     allowGlobalContext: false,
@@ -36,8 +37,8 @@ export function ormOptions(clientUrl: string, poolMax = 10): Options {
 }
 
 /** Connects to PostgreSQL. */
-export function openOrm(clientUrl: string, poolMax?: number): Promise<MikroORM> {
-  return MikroORM.init(ormOptions(clientUrl, poolMax));
+export function openOrm(clientUrl: string, log?: (message: string) => void): Promise<MikroORM> {
+  return MikroORM.init(ormOptions(clientUrl, 10, log));
 }
 
 /** Applies every pending migration; safe to run from several processes at once (it takes an advisory lock). */

@@ -1,3 +1,4 @@
+import type { JobChangeHub } from '../events/job-change-hub.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { QuotaView } from '../modules/quotas/quota.service.js';
 import type { User } from '../modules/users/user.entity.js';
@@ -11,16 +12,24 @@ export interface GraphQLContext {
   /** The signed-in user, or null without a valid token. */
   viewer: Viewer | null;
   services: Services;
+  /** This process's job change subscribers. */
+  jobChanges: JobChangeHub;
   /** Per-operation batch loaders. */
   loaders: { quota: BatchLoader<User, QuotaView> };
 }
 
 /** Builds an operation's context from its services and viewer. */
-export function createContext(requestId: string, viewer: Viewer | null, services: Services): GraphQLContext {
+export function createContext(
+  requestId: string,
+  viewer: Viewer | null,
+  services: Services,
+  jobChanges: JobChangeHub,
+): GraphQLContext {
   return {
     requestId,
     viewer,
     services,
+    jobChanges,
     loaders: {
       quota: new BatchLoader(
         (users) => services.quotas.currentMany(users).then((m) => new Map(users.map((u) => [u, m.get(u.id)!]))),

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import { JobResolver } from '../modules/jobs/job.resolver.js';
 import { QuotaResolver } from '../modules/quotas/quota.resolver.js';
@@ -14,6 +15,9 @@ export function buildGraphQLSchema(): Promise<GraphQLSchema> {
     authChecker,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
+    // Subscriptions use their own `subscribe` functions over the event relay (see events/);
+    // type-graphql still insists on a pub/sub, which stays unused.
+    pubSub: createPubSub(),
   });
 }
 

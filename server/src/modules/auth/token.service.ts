@@ -37,7 +37,7 @@ export class TokenService {
    */
   async verify(token: string): Promise<TokenClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER });
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
       if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') return null;
       return { userId: payload.sub, role: payload.role, version: typeof payload.ver === 'number' ? payload.ver : -1 };
     } catch {

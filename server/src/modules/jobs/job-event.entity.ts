@@ -19,11 +19,20 @@ export enum JobEventKind {
  */
 @Entity({ tableName: 'job_events' })
 @Index({ name: 'job_events_job_id_id_idx', properties: ['job', 'id'] })
+@Index({ name: 'job_events_tx_id_id_idx', properties: ['txId', 'id'] })
 export class JobEvent {
-  [OptionalProps]?: 'at' | 'actor' | 'reason' | 'fromStatus';
+  [OptionalProps]?: 'at' | 'actor' | 'reason' | 'fromStatus' | 'txId';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
+
+  /**
+   * The writing transaction's id, set by PostgreSQL. The event relay reads events in (txId, id)
+   * order up to the oldest still-running transaction, which makes that order final: see
+   * `events/job-event.repository.ts`.
+   */
+  @Property({ type: 'string', columnType: 'xid8', defaultRaw: 'pg_current_xact_id()', lazy: true, hidden: true })
+  txId?: string;
 
   @ManyToOne({ entity: () => Job, deleteRule: 'cascade' })
   job!: Rel<Job>;

@@ -28,9 +28,14 @@ export enum SimOutcome {
 @Index({ name: 'jobs_created_at_id_idx', properties: ['createdAt', 'id'] })
 @Index({ name: 'jobs_owner_created_at_id_idx', properties: ['owner', 'createdAt', 'id'] })
 @Index({ name: 'jobs_status_created_at_idx', properties: ['status', 'createdAt'] })
+// The worker's claim scans only running jobs.
+@Index({
+  name: 'jobs_running_lease_idx',
+  expression: `create index "jobs_running_lease_idx" on "jobs" ("lease_expires_at") where "status" = 'RUNNING'`,
+})
 @Check({ name: 'jobs_gpu_count_check', expression: 'gpu_count >= 1' })
 @Check({ name: 'jobs_hours_check', expression: 'hours > 0' })
-@Check({ name: 'jobs_progress_check', expression: 'progress between 0 and 100' })
+@Check({ name: 'jobs_progress_check', expression: '(progress >= 0) AND (progress <= 100)' })
 export class Job {
   [EntityRepositoryType]?: JobRepository;
   [OptionalProps]?:
@@ -46,6 +51,7 @@ export class Job {
     | 'simRunHours'
     | 'simFailReason'
     | 'simHoursDone'
+    | 'simAdvancedAt'
     | 'leaseOwner'
     | 'leaseExpiresAt';
 
@@ -117,6 +123,10 @@ export class Job {
   /** Simulated hours run so far, advanced by the worker's ticks. */
   @Property({ type: new DecimalType('number'), columnType: 'numeric(10,4)', nullable: true })
   simHoursDone: number | null = null;
+
+  /** When `simHoursDone` was last brought up to date (at start, then by each tick). */
+  @Property({ type: 'datetime', columnType: 'timestamptz(3)', nullable: true })
+  simAdvancedAt: Date | null = null;
 
   /** The worker that holds this running job, until `leaseExpiresAt`. */
   @Property({ type: 'string', length: 64, nullable: true })

@@ -23,7 +23,8 @@ export class JobRepository extends EntityRepository<Job> {
    * the second one sees the first one's result and re-checks the transition table against it.
    */
   lockForUpdate(id: string): Promise<Job | null> {
-    return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['owner'] });
+    // The owner is loaded by a second query: PostgreSQL cannot lock rows through an outer join.
+    return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['owner'], strategy: 'select-in' });
   }
 
   /** One page, newest first, after `cursor`; fetches one extra row to tell if more follow. */

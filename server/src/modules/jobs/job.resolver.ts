@@ -1,8 +1,10 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import type { JobChange } from '../../events/job-change.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import type { JobAction } from './job-status.js';
 import { CreateJobInput, JobFilter } from './job.input.js';
-import { JobConnectionType, JobEventType, JobType } from './job.type.js';
+import { JobConnectionType, JobEventType, JobStatusChangeType, JobType } from './job.type.js';
+import { requireViewer } from '../auth/viewer.js';
 
 @Resolver(() => JobType)
 export class JobResolver {
@@ -82,6 +84,20 @@ export class JobResolver {
     @Arg('reason', () => String, { nullable: true }) reason: string | null,
   ) {
     return this.transition(ctx, id, 'fail', reason);
+  }
+
+  @Subscription(() => JobStatusChangeType, {
+    description: 'Every committed transition and progress step: your own jobs, or all for an admin; jobId narrows',
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.jobChanges.subscribe(requireViewer(ctx.viewer), (args.jobId as string | null | undefined) ?? null);
+    },
+  })
+  jobStatusChanged(
+    @Root() change: JobChange,
+    @Arg('jobId', () => ID, { nullable: true }) _jobId: string | null,
+  ): JobStatusChangeType {
+    return JobStatusChangeType.from(change);
   }
 
   private async transition(ctx: GraphQLContext, id: string, action: JobAction, reason?: string | null) {

@@ -10,6 +10,12 @@ import { Job } from './job.entity.js';
 import { jobErrors } from './job.errors.js';
 import { JobStatus, TERMINAL_STATUSES, TRANSITIONS, isAllowed, type JobAction } from './job-status.js';
 import { validateJobRequest, validateReason, type JobRequest } from './job.validation.js';
+import { drawRun } from './simulated-run.js';
+
+/** Told after every committed transaction that wrote job events, so they are announced. */
+export interface CommitListener {
+  committed(): void;
+}
 
 /** Filters of a job listing, as a client sends them. */
 export interface JobListArgs {
@@ -25,6 +31,7 @@ export class JobService {
     private readonly em: EntityManager,
     private readonly config: Config,
     private readonly quotas: QuotaService,
+    private readonly events: CommitListener,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -35,7 +42,7 @@ export class JobService {
   async create(viewer: Viewer | null, input: JobRequest): Promise<Job> {
     const v = requireViewer(viewer);
     const request = validateJobRequest(input, this.config);
-    return this.em.transactional(async (tx) => {
+    const job = await this.em.transactional(async (tx) => {
       const owner = await tx.findOneOrFail(User, { id: v.id });
       const createdAt = this.now();
       const month = monthOf(createdAt);
@@ -46,6 +53,8 @@ export class JobService {
       await tx.flush();
       return job;
     });
+    this.events.committed();
+    return job;
   }
 
   /** The GPU types of the configured catalogue. */
@@ -104,48 +113,71 @@ export class JobService {
     const v = TRANSITIONS[action].by === 'admin' ? requireAdmin(viewer) : requireViewer(viewer);
     const why = validateReason(reason);
     if (!isUuid(id)) throw jobErrors.notFound();
-    return this.em.transactional(async (tx) => {
-      const job = await tx.getRepository(Job).lockForUpdate(id);
-      if (!job || !this.canSee(v, job)) throw jobErrors.notFound();
-      if (!isAllowed(action, job.status)) throw jobErrors.invalidTransition(action, job.status);
-      await this.apply(tx, job, action, v.id, why);
-      return job;
+    const job = await this.em.transactional(async (tx) => {
+      const locked = await tx.getRepository(Job).lockForUpdate(id);
+      if (!locked || !this.canSee(v, locked)) throw jobErrors.notFound();
+      if (!isAllowed(action, locked.status)) throw jobErrors.invalidTransition(action, locked.status);
+      await this.apply(tx, locked, action, v.id, why);
+      await tx.flush();
+      return locked;
     });
+    this.events.committed();
+    return job;
   }
 
   /**
-   * Moves a locked job by `action` inside `tx`: sets the status and its timestamp, records the
-   * event and, on reaching a terminal status, settles the reservation. Shared by the API and the
-   * simulator so both follow the same table and the same accounting.
+   * Moves a locked job by `action` inside `tx` (the caller flushes): sets the status and its
+   * timestamp, draws the simulated run on start, records the event and, on reaching a terminal
+   * status, settles the reservation. Shared by the API and the simulator so both follow the same
+   * table and the same accounting. The caller has checked the table and holds the row lock.
+   *
+   * @param hoursRun hours the job ran, when the caller knows them (the simulator's drawn end);
+   *   otherwise worked out from the simulated clock.
    */
-  async apply(tx: EntityManager, job: Job, action: JobAction, actorId: string | null, reason: string | null): Promise<void> {
+  async apply(
+    tx: EntityManager,
+    job: Job,
+    action: JobAction,
+    actorId: string | null,
+    reason: string | null,
+    hoursRun?: number,
+  ): Promise<void> {
     const from = job.status;
     const to = TRANSITIONS[action].to;
     const at = this.now();
     job.status = to;
     if (to === JobStatus.APPROVED) job.approvedAt = at;
-    if (to === JobStatus.RUNNING) job.startedAt = at;
+    if (to === JobStatus.RUNNING) {
+      const run = drawRun(job.id, job.hours, this.config.sim);
+      job.startedAt = at;
+      job.simOutcome = run.outcome;
+      job.simRunHours = run.runHours;
+      job.simFailReason = run.failReason;
+      job.simHoursDone = 0;
+      job.simAdvancedAt = at;
+    }
     if (to === JobStatus.REJECTED || to === JobStatus.FAILED) job.statusReason = reason;
     if (to === JobStatus.COMPLETED) job.progress = 100;
     if (TERMINAL_STATUSES.has(to)) {
+      const run = hoursRun ?? this.hoursRun(job, at);
       job.finishedAt = at;
       job.leaseOwner = null;
       job.leaseExpiresAt = null;
-      const { charged, refund } = settle(job.gpuHours, job.gpuCount, this.hoursRun(job, at));
+      if (job.startedAt !== null) job.simHoursDone = Math.min(job.hours, run);
+      const { charged, refund } = settle(job.gpuHours, job.gpuCount, run);
       job.chargedGpuHours = charged;
       await this.quotas.refund(tx, job.owner.id, job.quotaMonth, refund);
     }
     tx.getRepository(Job).recordEvent(job, JobEventKind.TRANSITION, from, actorId, reason);
-    await tx.flush();
   }
 
   /**
-   * Hours a job has run: the simulator's count when it ran the job, otherwise the wall-clock
-   * time since its start scaled by SIM_SECONDS_PER_HOUR. Zero for a job that never started.
+   * Simulated hours a job has run: what the simulator counted at its last step plus the time
+   * since, at SIM_SECONDS_PER_HOUR real seconds an hour. Zero for a job that never started.
    */
   private hoursRun(job: Job, at: Date): number {
     if (job.startedAt === null) return 0;
-    if (job.simHoursDone !== null) return job.simHoursDone;
-    return (at.getTime() - job.startedAt.getTime()) / 1000 / this.config.sim.secondsPerHour;
+    const since = job.simAdvancedAt ?? job.startedAt;
+    return (job.simHoursDone ?? 0) + Math.max(0, at.getTime() - since.getTime()) / 1000 / this.config.sim.secondsPerHour;
   }
 }

@@ -1,5 +1,6 @@
 import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { JobChange } from '../../events/job-change.js';
 import { PageInfoType } from '../../graphql/page-info.type.js';
 import type { Page } from '../../pagination.js';
 import { UserType } from '../users/user.type.js';
@@ -141,6 +142,38 @@ export class JobConnectionType {
       edges: page.items.map(({ cursor, node }) => ({ cursor, node: JobType.from(node) })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
       totalCount: page.totalCount,
+    });
+  }
+}
+
+@ObjectType('JobStatusChange', { description: 'A committed change of a job: a transition or a progress step' })
+export class JobStatusChangeType {
+  @Field(() => JobType, { description: 'The job, with status and progress as of this change' })
+  job!: JobType;
+
+  @Field(() => JobStatus, { nullable: true, description: 'Null when the job was just created' })
+  previousStatus!: JobStatus | null;
+
+  @Field(() => JobStatus)
+  status!: JobStatus;
+
+  @Field(() => Int)
+  progress!: number;
+
+  @Field(() => GraphQLDateTime)
+  at!: Date;
+
+  static from(change: JobChange): JobStatusChangeType {
+    const job = JobType.from(change.job);
+    // The relayed job may already be further on; show it as it was at this change.
+    job.status = change.status;
+    job.progress = change.progress;
+    return Object.assign(new JobStatusChangeType(), {
+      job,
+      previousStatus: change.previousStatus,
+      status: change.status,
+      progress: change.progress,
+      at: change.at,
     });
   }
 }

@@ -31,7 +31,8 @@ type Limits = Pick<Config, 'gpuTypes' | 'maxGpuCount' | 'maxHours'>;
  */
 export function validateJobRequest(input: JobRequest, limits: Limits): ValidJobRequest {
   const name = input.name.trim();
-  if (name.length < 1 || name.length > MAX_JOB_NAME_LENGTH) {
+  const length = [...name].length; // characters, as the varchar column counts them, not UTF-16 units
+  if (length < 1 || length > MAX_JOB_NAME_LENGTH) {
     throw badUserInput('name', `must be 1 to ${MAX_JOB_NAME_LENGTH} characters long`);
   }
   // Control characters would corrupt logs and tables; printable Unicode is welcome.

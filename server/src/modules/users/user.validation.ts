@@ -5,7 +5,7 @@ export const MIN_PASSWORD_LENGTH = 10;
 /** bcrypt reads at most 72 bytes; longer passwords would be silently cut, so they are refused. */
 export const MAX_PASSWORD_BYTES = 72;
 
-const EMAIL = /^[^\s@"<>()\[\]\\,;:]+@[^\s@"<>()\[\]\\,;:]+\.[^\s@"<>()\[\]\\,;:.]{2,}$/;
+const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:.]{2,}$/;
 
 /** Trims and lower-cases an email, so lookups and the unique index ignore case. */
 export function normalizeEmail(email: string): string {

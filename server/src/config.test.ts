@@ -1,0 +1,237 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const CWD = path.resolve('/srv/gpuaas');
+const SECRET = 'x'.repeat(32);
+
+/** Loads a configuration from `env` alone, never from the process's own environment. */
+const load = (env: Record<string, string | undefined> = {}) => loadConfig(env, CWD);
+
+/** Runs `fn` and returns what it throws, failing the test when it throws nothing. */
+function thrownBy(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(Error);
+    return error as Error;
+  }
+  throw new Error('expected an error, but nothing was thrown');
+}
+
+describe('loadConfig', () => {
+  describe('with an empty environment', () => {
+    const config = load();
+
+    it('should listen on port 8000 outside production', () => {
+      expect(config.port).toBe(8000);
+      expect(config.production).toBe(false);
+    });
+
+    it('should start an embedded PostgreSQL in ./.data', () => {
+      expect(config.databaseUrl).toBeUndefined();
+      expect(config.dataDir).toBe(path.join(CWD, '.data'));
+    });
+
+    it('should offer A100, H100 and L40S, up to 8 GPUs for up to 72 hours', () => {
+      expect(config.gpuTypes).toEqual(['A100', 'H100', 'L40S']);
+      expect(config.maxGpuCount).toBe(8);
+      expect(config.maxHours).toBe(72);
+    });
+
+    it('should give users 100 GPU-hours a month', () => {
+      expect(config.defaultMonthlyGpuHours).toBe(100);
+    });
+
+    it('should simulate 10 s an hour, 80 % success and a 1 s tick, with no seed', () => {
+      expect(config.sim).toMatchObject({ secondsPerHour: 10, successRate: 0.8, tickMs: 1000, seed: undefined });
+    });
+
+    it('should issue tokens for 12 hours with a key kept in the database', () => {
+      expect(config.jwtTtlSeconds).toBe(43_200);
+      expect(config.jwtSecret).toBeUndefined();
+    });
+
+    it('should hash passwords with bcrypt cost 12', () => {
+      expect(config.bcryptCost).toBe(12);
+    });
+
+    it('should have no first admin and serve no web app', () => {
+      expect(config.adminEmail).toBeUndefined();
+      expect(config.adminPassword).toBeUndefined();
+      expect(config.webDist).toBeUndefined();
+    });
+  });
+
+  it('should treat blank values as unset', () => {
+    expect(load({ PORT: '  ', DATABASE_URL: '', GPU_TYPES: ' ' })).toMatchObject({
+      port: 8000,
+      databaseUrl: undefined,
+      gpuTypes: ['A100', 'H100', 'L40S'],
+    });
+  });
+
+  it('should read values from the environment it is given', () => {
+    const config = load({
+      PORT: '0',
+      DATABASE_URL: 'postgresql://app:secret@db:5432/gpuaas',
+      DATA_DIR: 'var/pg',
+      WEB_DIST: '/opt/web',
+      MAX_GPU_COUNT: '16',
+      MAX_HOURS: '0.5',
+      DEFAULT_MONTHLY_GPU_HOURS: '12.5',
+      SIM_SECONDS_PER_HOUR: '0.01',
+      SIM_SUCCESS_RATE: '1',
+      SIM_TICK_MS: '50',
+      SIM_SEED: 'seed-1',
+      BCRYPT_COST: '10',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      databaseUrl: 'postgresql://app:secret@db:5432/gpuaas',
+      dataDir: path.join(CWD, 'var', 'pg'),
+      webDist: path.resolve('/opt/web'),
+      maxGpuCount: 16,
+      maxHours: 0.5,
+      defaultMonthlyGpuHours: 12.5,
+      sim: { secondsPerHour: 0.01, successRate: 1, tickMs: 50, seed: 'seed-1' },
+      bcryptCost: 10,
+    });
+  });
+
+  describe('PORT', () => {
+    it.each(['abc', '70000', '-1', '80.5', '8000x'])('should refuse %j with a ConfigError naming PORT', (value) => {
+      const error = thrownBy(() => load({ PORT: value }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(/^PORT /);
+      expect(error.message).toContain(value);
+    });
+  });
+
+  describe('DATABASE_URL', () => {
+    it('should accept postgres:// and postgresql:// URLs', () => {
+      expect(load({ DATABASE_URL: 'postgres://localhost/gpuaas' }).databaseUrl).toBe('postgres://localhost/gpuaas');
+      expect(load({ DATABASE_URL: 'postgresql://localhost/gpuaas' }).databaseUrl).toBe('postgresql://localhost/gpuaas');
+    });
+
+    it.each(['not a url', 'mysql://x', 'http://localhost/gpuaas', 'localhost:5432'])(
+      'should refuse %j with a ConfigError naming DATABASE_URL',
+      (value) => {
+        const error = thrownBy(() => load({ DATABASE_URL: value }));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error.message).toMatch(/^DATABASE_URL /);
+      },
+    );
+
+    it.each([
+      'postgres://app:hunter2secret@db:notaport/gpuaas',
+      'mysql://app:hunter2secret@db/gpuaas',
+      'postgres://app:hunter2secret@db:99999/gpuaas',
+      'postgres://app:hunter2secret@[db/gpuaas',
+      // Generated (base64) passwords often hold a slash; unencoded, it makes the URL malformed.
+      'postgres://app:hunter2/secret@db:5432/gpuaas',
+    ])('should never echo the password of %j', (value) => {
+      const error = thrownBy(() => load({ DATABASE_URL: value }));
+      expect(error.message).toMatch(/^DATABASE_URL /);
+      expect(error.message).not.toContain('hunter2');
+      expect(error.message).not.toContain('secret');
+    });
+  });
+
+  describe('JWT_SECRET', () => {
+    it('should be required in production', () => {
+      expect(() => load({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+    });
+
+    it('should be read in production when set', () => {
+      const config = load({ NODE_ENV: 'production', JWT_SECRET: SECRET });
+      expect(config.production).toBe(true);
+      expect(config.jwtSecret).toBe(SECRET);
+    });
+
+    it('should be at least 32 characters long, and never echoed', () => {
+      const short = 'tooshort-but-secret';
+      const error = thrownBy(() => load({ JWT_SECRET: short }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(/^JWT_SECRET /);
+      expect(error.message).not.toContain(short);
+      expect(() => load({ JWT_SECRET: 'y'.repeat(31) })).toThrow(/JWT_SECRET/);
+    });
+  });
+
+  describe('ADMIN_EMAIL and ADMIN_PASSWORD', () => {
+    it('should be read together', () => {
+      const config = load({ ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'correct horse battery' });
+      expect(config.adminEmail).toBe('root@example.org');
+      expect(config.adminPassword).toBe('correct horse battery');
+    });
+
+    it('should refuse an email without a password', () => {
+      expect(() => load({ ADMIN_EMAIL: 'root@example.org' })).toThrow(/ADMIN_PASSWORD/);
+    });
+
+    it('should refuse a password without an email, and never echo it', () => {
+      const error = thrownBy(() => load({ ADMIN_PASSWORD: 'correct horse battery' }));
+      expect(error.message).toMatch(/ADMIN_EMAIL/);
+      expect(error.message).not.toContain('correct horse battery');
+    });
+  });
+
+  describe('JWT_TTL', () => {
+    it.each([
+      ['90', 90],
+      ['90s', 90],
+      ['30m', 1800],
+      ['12h', 43_200],
+      ['7d', 604_800],
+    ])('should read %j as %d seconds', (value, seconds) => {
+      expect(load({ JWT_TTL: value }).jwtTtlSeconds).toBe(seconds);
+    });
+
+    it.each(['abc', '0', '-5m', '1.5h', '10w', 'm'])('should refuse %j with a ConfigError naming JWT_TTL', (value) => {
+      const error = thrownBy(() => load({ JWT_TTL: value }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(/^JWT_TTL /);
+    });
+  });
+
+  describe('GPU_TYPES', () => {
+    it('should split on commas and trim each name', () => {
+      expect(load({ GPU_TYPES: ' H100 , B200,MI300X ' }).gpuTypes).toEqual(['H100', 'B200', 'MI300X']);
+    });
+
+    it('should drop empty entries and duplicates, keeping the first order', () => {
+      expect(load({ GPU_TYPES: 'H100,,A100, H100,A100,' }).gpuTypes).toEqual(['H100', 'A100']);
+    });
+
+    it('should drop duplicates that differ only in case, since jobs match GPU types case-insensitively', () => {
+      expect(load({ GPU_TYPES: 'A100,a100,H100' }).gpuTypes).toEqual(['A100', 'H100']);
+    });
+
+    it.each([',,', 'A100;H100', 'A 100', 'H100,<script>'])('should refuse %j with a ConfigError naming GPU_TYPES', (value) => {
+      const error = thrownBy(() => load({ GPU_TYPES: value }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(/^GPU_TYPES /);
+    });
+  });
+
+  describe('numeric limits', () => {
+    it.each([
+      ['SIM_SUCCESS_RATE', '1.5'],
+      ['SIM_SUCCESS_RATE', '-0.1'],
+      ['SIM_SECONDS_PER_HOUR', '0'],
+      ['SIM_TICK_MS', '2.5'],
+      ['MAX_GPU_COUNT', '0'],
+      ['MAX_GPU_COUNT', '2.5'],
+      ['MAX_HOURS', '0'],
+      ['DEFAULT_MONTHLY_GPU_HOURS', '-1'],
+      ['DEFAULT_MONTHLY_GPU_HOURS', 'NaN'],
+      ['BCRYPT_COST', '4'],
+      ['BCRYPT_COST', 'Infinity'],
+    ])('should refuse %s=%j with a ConfigError naming it', (name, value) => {
+      const error = thrownBy(() => load({ [name]: value }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(new RegExp(`^${name} `));
+    });
+  });
+});

@@ -1,0 +1,47 @@
+import type { Logger } from '../logger.js';
+import type { CommitListener } from '../modules/jobs/job.service.js';
+
+/** The channel every API process LISTENs on for "new job events were committed". */
+export const JOB_CHANGES_CHANNEL = 'job_changes';
+
+/**
+ * Sends the wake-up after commits, coalesced: at most one NOTIFY is in flight per process, and
+ * any number of commits while it is in flight cause exactly one more. The NOTIFY runs in its own
+ * tiny transaction after the write has committed, never inside it: PostgreSQL serialises the
+ * commits of notifying transactions on one global lock, which would cap write throughput.
+ * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
+ * next poll; it loses nothing, because the events themselves are rows.
+ */
+export class CommitNotifier implements CommitListener {
+  private inFlight = false;
+  private again = false;
+  /** Wake-ups sent (for metrics and tests). */
+  sent = 0;
+
+  constructor(
+    private readonly send: () => Promise<unknown>,
+    private readonly log: Logger,
+  ) {}
+
+  committed(): void {
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.send();
+        this.sent += 1;
+      } catch (error) {
+        this.log.warn({ err: error }, 'Could not send the job change wake-up; relays will poll');
+      }
+    } while (this.again);
+    this.inFlight = false;
+  }
+}

@@ -1,0 +1,124 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { Job } from '../modules/jobs/job.entity.js';
+import { JOB_CHANGES_CHANNEL } from './commit-notifier.js';
+import type { JobChange } from './job-change.js';
+import type { JobChangeHub } from './job-change-hub.js';
+import { JobEventRepository, type EventCursor, type EventRow } from './job-event.repository.js';
+
+/** Events read per query. */
+const BATCH = 1000;
+const RECONNECT_MS = 1000;
+
+/**
+ * Moves committed job events from PostgreSQL to this process's subscribers. It LISTENs for the
+ * writers' wake-ups (and polls as a fallback), then reads every final event after its cursor in
+ * commit order (see `JobEventRepository`) and publishes them to the hub. One read runs at a time;
+ * wake-ups during a read cause one more read, so a burst of commits costs a few queries, not one
+ * each. The cursor lives in memory: a new process delivers what is committed after it started,
+ * and clients refetch on reconnect.
+ */
+export class JobEventRelay {
+  private cursor: EventCursor | undefined;
+  private listener: pg.Client | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private reading: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  /** Events relayed since start (for metrics and tests). */
+  relayed = 0;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly databaseUrl: string,
+    private readonly hub: JobChangeHub,
+    private readonly log: Logger,
+    private readonly pollMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    this.cursor = await new JobEventRepository(this.orm.em.fork()).head();
+    await this.listen();
+    this.poll = setInterval(() => this.wake(), this.pollMs);
+    this.poll.unref();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.log.warn({ err: error }, 'Event listener connection lost; reconnecting');
+      this.listener = undefined;
+      void client.end().catch(() => {});
+      setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Event listener failed')), RECONNECT_MS).unref();
+    });
+    await client.connect();
+    await client.query(`listen ${JOB_CHANGES_CHANNEL}`);
+    this.listener = client;
+    this.wake(); // catch up on anything committed while not listening
+  }
+
+  /** Asks for a read: starts one, or queues exactly one more after the running one. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.readAll()
+      .catch((error) => this.log.error({ err: error }, 'Reading job events failed'))
+      .finally(() => {
+        this.reading = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  private async readAll(): Promise<void> {
+    for (;;) {
+      const em = this.orm.em.fork();
+      const rows = await new JobEventRepository(em).after(this.cursor!, BATCH);
+      if (rows.length === 0) return;
+      await this.publish(em, rows);
+      const last = rows.at(-1)!;
+      this.cursor = { txId: last.tx_id, id: last.id };
+      if (rows.length < BATCH) return;
+    }
+  }
+
+  private async publish(em: ReturnType<MikroORM['em']['fork']>, rows: EventRow[]): Promise<void> {
+    const ids = [...new Set(rows.map((r) => r.job_id))];
+    const jobs = new Map(
+      (await em.find(Job, { id: { $in: ids } }, { populate: ['owner'] })).map((job) => [job.id, job]),
+    );
+    for (const row of rows) {
+      const job = jobs.get(row.job_id);
+      if (!job) continue; // deleted since
+      const change: JobChange = {
+        eventId: row.id,
+        jobId: row.job_id,
+        ownerId: row.owner_id,
+        kind: row.kind,
+        previousStatus: row.from_status,
+        status: row.to_status,
+        progress: row.progress,
+        at: new Date(row.at),
+        job,
+      };
+      this.hub.publish(change);
+      this.relayed += 1;
+    }
+  }
+
+  /** Stops listening and polling; waits for a running read. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.poll);
+    await this.reading;
+    await this.listener?.end().catch(() => {});
+  }
+}

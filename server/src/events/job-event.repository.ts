@@ -1,0 +1,64 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { JobEventKind } from '../modules/jobs/job-event.entity.js';
+import type { JobStatus } from '../modules/jobs/job-status.js';
+
+/** A position in the event stream: events after (txId, id) are new. */
+export interface EventCursor {
+  txId: string;
+  id: string;
+}
+
+/** An event row as the relay reads it. */
+export interface EventRow {
+  id: string;
+  tx_id: string;
+  job_id: string;
+  owner_id: string;
+  kind: JobEventKind;
+  from_status: JobStatus | null;
+  to_status: JobStatus;
+  progress: number;
+  /** As the driver returns it: a timestamp string. */
+  at: string | Date;
+}
+
+/**
+ * The event relay's SQL.
+ *
+ * Why (tx_id, id) up to the snapshot's xmin is a complete, final order: `id` comes from a
+ * sequence when a row is inserted, not when it commits, so reading "id > last" could skip a row
+ * whose transaction commits late. Each row also stores its transaction's id (`tx_id`, an xid8
+ * that never wraps). `pg_snapshot_xmin(pg_current_snapshot())` is the oldest transaction still
+ * running; every transaction below it has ended, so the set of rows with `tx_id < xmin` can no
+ * longer grow. Reading only those rows, in (tx_id, id) order, and remembering the last one read,
+ * delivers each committed event exactly once and never one that is uncommitted.
+ *
+ * Per job the order is also the commit order: every change of a job first locks the job's row,
+ * and a transaction gets its id at its first write or lock, so a later change of the same job
+ * always has a larger tx_id.
+ */
+export class JobEventRepository {
+  constructor(private readonly em: EntityManager) {}
+
+  /** The cursor just before every event not yet final: where a new relay starts. */
+  async head(): Promise<EventCursor> {
+    const rows = await this.em.execute<{ xmin: string }[]>(
+      'select pg_snapshot_xmin(pg_current_snapshot())::text as xmin',
+    );
+    return { txId: rows[0]!.xmin, id: '0' };
+  }
+
+  /** Final events after `cursor`, in (tx_id, id) order, at most `limit`. */
+  after(cursor: EventCursor, limit: number): Promise<EventRow[]> {
+    return this.em.execute<EventRow[]>(
+      `select e.id, e.tx_id::text as tx_id, e.job_id, j.owner_id, e.kind, e.from_status, e.to_status, e.progress, e.at
+         from job_events e
+         join jobs j on j.id = e.job_id
+        where (e.tx_id, e.id) > (?::xid8, ?::bigint)
+          and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by e.tx_id, e.id
+        limit ?`,
+      [cursor.txId, cursor.id, limit],
+    );
+  }
+}

@@ -1,0 +1,105 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger.js';
+import { Job, SimOutcome } from '../modules/jobs/job.entity.js';
+import { JobStatus } from '../modules/jobs/job-status.js';
+import { createServices, type AppDeps } from '../services.js';
+import { WorkerRepository } from './worker.repository.js';
+
+/** What a worker has done so far (for metrics, benchmarks and tests). */
+export interface WorkerStats {
+  ticks: number;
+  claimed: number;
+  finished: number;
+  /** How late the last tick started, in ms, against its schedule. */
+  lastLagMs: number;
+  maxLagMs: number;
+}
+
+/**
+ * Runs the simulator: every SIM_TICK_MS it claims unowned running jobs, advances the ones it
+ * holds, and finishes those that reached their drawn end through the lifecycle table, settling
+ * their quota in the same transaction. All state lives in PostgreSQL; a worker that dies loses
+ * nothing, and its jobs are taken over when their leases expire.
+ */
+export class SimulationWorker {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly stats: WorkerStats = { ticks: 0, claimed: 0, finished: 0, lastLagMs: 0, maxLagMs: 0 };
+  private timer: NodeJS.Timeout | undefined;
+  private current: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly deps: AppDeps,
+    private readonly log: Logger,
+  ) {}
+
+  private get sim() {
+    return this.deps.config.sim;
+  }
+
+  start(): void {
+    this.log.info({ workerId: this.id, tickMs: this.sim.tickMs }, 'Simulation worker started');
+    this.schedule(Date.now());
+  }
+
+  private schedule(due: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      const lag = Math.max(0, Date.now() - due);
+      this.stats.lastLagMs = lag;
+      this.stats.maxLagMs = Math.max(this.stats.maxLagMs, lag);
+      this.current = this.tick()
+        .catch((error) => this.log.error({ err: error, workerId: this.id }, 'Simulation tick failed'))
+        .finally(() => {
+          this.current = undefined;
+          // The next tick is due one period after this one was; a slow tick is not made up for twice.
+          this.schedule(Math.max(due + this.sim.tickMs, Date.now()));
+        });
+    }, Math.max(0, due - Date.now()));
+  }
+
+  /** One step: claim, advance, finish. Public so tests can drive the simulator step by step. */
+  async tick(): Promise<void> {
+    const repo = new WorkerRepository(this.orm.em.fork());
+    this.stats.claimed += await repo.claim(this.id, this.sim.leaseMs, this.sim.claimBatch);
+    const due = await repo.advance(this.id, this.sim.leaseMs, this.sim.secondsPerHour);
+    if (due.length > 0) await this.finish(due.map((d) => d.id));
+    this.stats.ticks += 1;
+    this.deps.events.committed();
+  }
+
+  /**
+   * Ends jobs at their drawn outcome in one transaction. Each is re-checked under its row lock:
+   * a job an admin finished meanwhile is no longer RUNNING, and one another worker took over is
+   * no longer ours; both are left alone, so no job is ever finished twice.
+   */
+  private async finish(ids: string[]): Promise<void> {
+    const em = this.orm.em.fork();
+    const jobsService = createServices(em, this.deps).jobs;
+    await em.transactional(async (tx) => {
+      const jobs = await tx.find(
+        Job,
+        { id: { $in: ids }, status: JobStatus.RUNNING, leaseOwner: this.id },
+        { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, populate: ['owner'], strategy: 'select-in' },
+      );
+      for (const job of jobs) {
+        const action = job.simOutcome === SimOutcome.COMPLETED ? 'complete' : 'fail';
+        await jobsService.apply(tx, job, action, null, job.simFailReason, job.simRunHours ?? undefined);
+      }
+      await tx.flush();
+      this.stats.finished += jobs.length;
+    });
+  }
+
+  /** Stops claiming, lets the running step finish, and releases this worker's leases. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.current;
+    await new WorkerRepository(this.orm.em.fork()).release(this.id);
+    this.log.info({ workerId: this.id }, 'Simulation worker stopped; leases released');
+  }
+}
