@@ -76,6 +76,26 @@ function formatResult(result: ExecutionResult): ExecutionResult {
 }
 
 /**
+ * Answers requests that fail before GraphQL sees them (a body that is not JSON, or too large)
+ * in GraphQL's error shape, with the parser's status and never a stack trace.
+ */
+function requestErrorHandler(log: Logger): express.ErrorRequestHandler {
+  return (error: { status?: number; type?: string }, _req, res, _next) => {
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    const message =
+      error.type === 'entity.too.large'
+        ? 'The request body is too large'
+        : error.type === 'entity.parse.failed'
+          ? 'The request body is not valid JSON'
+          : status < 500
+            ? 'The request could not be read'
+            : 'Internal server error';
+    if (status >= 500) log.error({ err: error }, 'Unexpected error outside GraphQL');
+    res.status(status).json({ errors: [{ message, extensions: { code: status < 500 ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR' } }] });
+  };
+}
+
+/**
  * Starts a gpuaas process: connects to PostgreSQL and applies migrations, then, by role, serves
  * the API (`/graphql` over HTTP and WebSocket, GraphiQL for a browser, the web app) and runs the
  * simulator. Every role serves `/healthz` and `/readyz`.
@@ -120,6 +140,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     app.use((_req, res) => {
       res.status(404).json({ error: 'Not found' });
     });
+    app.use(requestErrorHandler(log));
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

@@ -39,6 +39,7 @@ export enum SimOutcome {
 export class Job {
   [EntityRepositoryType]?: JobRepository;
   [OptionalProps]?:
+    | 'seq'
     | 'status'
     | 'progress'
     | 'statusReason'
@@ -57,6 +58,13 @@ export class Job {
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
+
+  /**
+   * Submission number, from a sequence. The simulator keys seeded draws on it: with SIM_SEED set,
+   * N jobs get the same N outcomes in every run, whatever order they start in.
+   */
+  @Property({ type: 'bigint', autoincrement: true, unique: true })
+  seq?: string;
 
   @ManyToOne({ entity: () => User, deleteRule: 'cascade' })
   owner!: Rel<User>;

@@ -148,7 +148,7 @@ export class JobService {
     job.status = to;
     if (to === JobStatus.APPROVED) job.approvedAt = at;
     if (to === JobStatus.RUNNING) {
-      const run = drawRun(job.id, job.hours, this.config.sim);
+      const run = drawRun(job.seq ?? job.id, job.hours, this.config.sim);
       job.startedAt = at;
       job.simOutcome = run.outcome;
       job.simRunHours = run.runHours;

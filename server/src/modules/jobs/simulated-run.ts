@@ -24,11 +24,12 @@ export const FAILURE_REASONS: readonly string[] = [
 ];
 
 /**
- * Three uniform numbers in [0, 1) for one job. With a seed they depend only on (seed, job id),
- * so a run is reproducible whatever order jobs start in; without one they are random.
+ * Three uniform numbers in [0, 1) for one job. With a seed they depend only on (seed, key), where
+ * the key is the job's submission number: N jobs draw the same N runs in every test run,
+ * whatever order they start in. Without a seed they are random.
  */
-function uniforms(jobId: string, seed: string | undefined): [number, number, number] {
-  const bytes = seed === undefined ? randomBytes(12) : createHash('sha256').update(`${seed}\u0000${jobId}`).digest();
+function uniforms(key: string, seed: string | undefined): [number, number, number] {
+  const bytes = seed === undefined ? randomBytes(12) : createHash('sha256').update(`${seed}\u0000${key}`).digest();
   const u = (i: number) => bytes.readUInt32BE(i * 4) / 2 ** 32;
   return [u(0), u(1), u(2)];
 }
@@ -37,8 +38,8 @@ function uniforms(jobId: string, seed: string | undefined): [number, number, num
  * Draws a job's run (SPEC §3 "Simulator"): success with probability `successRate` after 50–100 %
  * of the requested hours; otherwise failure at a uniformly random point with a realistic reason.
  */
-export function drawRun(jobId: string, hours: number, sim: Pick<SimulatorConfig, 'successRate' | 'seed'>): SimulatedRun {
-  const [pick, point, reason] = uniforms(jobId, sim.seed);
+export function drawRun(key: string, hours: number, sim: Pick<SimulatorConfig, 'successRate' | 'seed'>): SimulatedRun {
+  const [pick, point, reason] = uniforms(key, sim.seed);
   const round = (h: number) => Math.max(0.0001, Math.round(h * 10_000) / 10_000);
   if (pick < sim.successRate) {
     return { outcome: SimOutcome.COMPLETED, runHours: round(hours * (0.5 + 0.5 * point)), failReason: null };

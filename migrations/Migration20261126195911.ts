@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126195459 extends Migration {
+export class Migration20261126195911 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create type "user_role" as enum ('USER', 'ADMIN');`);
@@ -12,7 +12,8 @@ export class Migration20261126195459 extends Migration {
     this.addSql(`create table "users" ("id" uuid not null, "email" varchar(254) not null, "password_hash" varchar(100) not null, "role" "user_role" not null default 'USER', "monthly_gpu_hours_limit" numeric(12,4) null, "token_version" int not null default 0, "created_at" timestamptz(3) not null, constraint "users_pkey" primary key ("id"));`);
     this.addSql(`alter table "users" add constraint "users_email_unique" unique ("email");`);
 
-    this.addSql(`create table "jobs" ("id" uuid not null, "owner_id" uuid not null, "name" varchar(120) not null, "gpu_type" varchar(32) not null, "gpu_count" int not null, "hours" numeric(10,4) not null, "gpu_hours" numeric(12,4) not null, "quota_month" varchar(7) not null, "status" "job_status" not null default 'PENDING', "progress" smallint not null default 0, "status_reason" text null, "charged_gpu_hours" numeric(12,4) null, "created_at" timestamptz(3) not null, "approved_at" timestamptz(3) null, "started_at" timestamptz(3) null, "finished_at" timestamptz(3) null, "sim_outcome" "sim_outcome" null, "sim_run_hours" numeric(10,4) null, "sim_fail_reason" text null, "sim_hours_done" numeric(10,4) null, "sim_advanced_at" timestamptz(3) null, "lease_owner" varchar(64) null, "lease_expires_at" timestamptz(3) null, constraint "jobs_pkey" primary key ("id"), constraint jobs_progress_check check ((progress >= 0) AND (progress <= 100)), constraint jobs_hours_check check (hours > 0), constraint jobs_gpu_count_check check (gpu_count >= 1));`);
+    this.addSql(`create table "jobs" ("id" uuid not null, "seq" bigserial, "owner_id" uuid not null, "name" varchar(120) not null, "gpu_type" varchar(32) not null, "gpu_count" int not null, "hours" numeric(10,4) not null, "gpu_hours" numeric(12,4) not null, "quota_month" varchar(7) not null, "status" "job_status" not null default 'PENDING', "progress" smallint not null default 0, "status_reason" text null, "charged_gpu_hours" numeric(12,4) null, "created_at" timestamptz(3) not null, "approved_at" timestamptz(3) null, "started_at" timestamptz(3) null, "finished_at" timestamptz(3) null, "sim_outcome" "sim_outcome" null, "sim_run_hours" numeric(10,4) null, "sim_fail_reason" text null, "sim_hours_done" numeric(10,4) null, "sim_advanced_at" timestamptz(3) null, "lease_owner" varchar(64) null, "lease_expires_at" timestamptz(3) null, constraint "jobs_pkey" primary key ("id"), constraint jobs_progress_check check ((progress >= 0) AND (progress <= 100)), constraint jobs_hours_check check (hours > 0), constraint jobs_gpu_count_check check (gpu_count >= 1));`);
+    this.addSql(`alter table "jobs" add constraint "jobs_seq_unique" unique ("seq");`);
     this.addSql(`create index "jobs_running_lease_idx" on "jobs" ("lease_expires_at") where "status" = 'RUNNING';`);
     this.addSql(`create index "jobs_status_created_at_idx" on "jobs" ("status", "created_at");`);
     this.addSql(`create index "jobs_owner_created_at_id_idx" on "jobs" ("owner_id", "created_at", "id");`);
