@@ -1,0 +1,267 @@
+/**
+ * Runs gpuaas as a real child process for multi-process tests: `src/main.ts --role <role>` from
+ * sources (through @swc-node/register), on a database a test created. Every child started here is
+ * tracked and killed by `stopAllChildren()` (call it in afterAll), and SIGKILLed if the test
+ * process itself exits with one still running.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProcessRole } from '../../src/config.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, type GqlResponse } from '../harness.js';
+
+/** The server package's folder: the child's cwd (swc reads tsconfig.json from there). */
+export const SERVER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const START_TIMEOUT_MS = 30_000;
+
+/** How a child ended. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** One JSON log line of a child. */
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+const running = new Set<ChildServer>();
+
+process.once('exit', () => {
+  for (const child of running) child.process.kill('SIGKILL');
+});
+
+export class ChildServer {
+  /** Base URL (`http://127.0.0.1:<port>`), known once the child logged 'gpuaas started'. */
+  url = '';
+  /** Every JSON line the child wrote to stdout, parsed. */
+  readonly logs: LogLine[] = [];
+  /** Everything the child wrote to stderr (and stdout lines that were not JSON). */
+  stderr = '';
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<ChildExit>;
+  exit: ChildExit | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly role: ProcessRole,
+    readonly process: ChildProcess,
+  ) {
+    this.exited = new Promise<ChildExit>((resolve) => {
+      process.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        running.delete(this);
+        resolve(this.exit);
+      });
+    });
+    let pending = '';
+    process.stdout!.setEncoding('utf8');
+    process.stdout!.on('data', (chunk: string) => {
+      pending += chunk;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.trim() === '') continue;
+        try {
+          this.logs.push(JSON.parse(line) as LogLine);
+        } catch {
+          this.stderr += `${line}\n`;
+        }
+      }
+    });
+    process.stderr!.setEncoding('utf8');
+    process.stderr!.on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+  }
+
+  /** The child's pid. */
+  get pid(): number {
+    return this.process.pid!;
+  }
+
+  /**
+   * Starts `src/main.ts --role <role>` with the test's environment plus `env` (DATABASE_URL
+   * must be in it) and waits until it logs its URL.
+   */
+  static async start(role: ProcessRole, env: Record<string, string>, name: string = role): Promise<ChildServer> {
+    if (!env.DATABASE_URL) throw new Error('ChildServer.start needs DATABASE_URL in env');
+    const child = spawn(
+      process.execPath,
+      ['--import', '@swc-node/register/esm-register', 'src/main.ts', '--role', role],
+      {
+        cwd: SERVER_DIR,
+        env: {
+          ...process.env,
+          PORT: '0',
+          BCRYPT_COST: '10',
+          ADMIN_EMAIL,
+          ADMIN_PASSWORD,
+          DATA_DIR: '/nonexistent',
+          WEB_DIST: '/nonexistent',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const server = new ChildServer(name, role, child);
+    running.add(server);
+    try {
+      await server.waitForLog((line) => line.msg === 'gpuaas started' && typeof line.url === 'string', START_TIMEOUT_MS);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    const started = server.logs.find((line) => line.msg === 'gpuaas started')!;
+    server.url = String(started.url);
+    return server;
+  }
+
+  /** The simulator's worker id, as the child logged it (worker roles). */
+  get workerId(): string | undefined {
+    const line = this.logs.find((l) => l.msg === 'Simulation worker started');
+    return line === undefined ? undefined : String(line.workerId);
+  }
+
+  /** Waits until the child logs a line matching `match`; fails if it exits first or after `timeoutMs`. */
+  async waitForLog(match: (line: LogLine) => boolean, timeoutMs: number): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.logs.find(match);
+      if (found) return found;
+      if (this.exit) throw new Error(`${this.describe()} exited (${JSON.stringify(this.exit)}) before the expected log line\n${this.output()}`);
+      if (Date.now() > deadline) throw new Error(`${this.describe()}: no expected log line within ${timeoutMs} ms\n${this.output()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Sends a signal (SIGTERM by default); a no-op once the child has exited. */
+  kill(signal: NodeJS.Signals = 'SIGTERM'): void {
+    if (!this.exit) this.process.kill(signal);
+  }
+
+  /** Waits for the child to exit; fails after `timeoutMs`. */
+  async waitForExit(timeoutMs = 15_000): Promise<ChildExit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${this.describe()} did not exit within ${timeoutMs} ms\n${this.output()}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Kills the child for good (SIGKILL) and waits until it is gone. */
+  async stop(): Promise<void> {
+    if (this.exit) return;
+    this.process.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** One GraphQL operation over HTTP POST to this child. */
+  gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResponse<T>> {
+    return gqlAt<T>(this.url, query, variables, token);
+  }
+
+  describe(): string {
+    return `${this.name} (role ${this.role}, pid ${this.process.pid})`;
+  }
+
+  /** The child's stderr and its last log lines, for error messages. */
+  output(): string {
+    const tail = this.logs.slice(-20).map((l) => JSON.stringify(l)).join('\n');
+    return `--- stderr of ${this.describe()} ---\n${this.stderr.slice(-4000)}\n--- last log lines ---\n${tail}`;
+  }
+}
+
+/** Kills every child still running (SIGKILL) and waits for them; for afterAll. */
+export async function stopAllChildren(): Promise<void> {
+  await Promise.all([...running].map((child) => child.stop()));
+}
+
+/** One GraphQL operation over HTTP POST to any gpuaas process. */
+export async function gqlAt<T = Record<string, any>>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+): Promise<GqlResponse<T>> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as Omit<GqlResponse<T>, 'status'>;
+  return { status: res.status, ...body };
+}
+
+/** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs` with `describe()`. */
+export async function waitUntil<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+// ---- Helpers shared by the multi-process tests ----
+
+export const CREATE_JOB = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { id status gpuHours } }';
+export const CANCEL_JOB = 'mutation ($id: ID!) { cancelJob(id: $id) { status } }';
+export const SET_QUOTA = 'mutation ($userId: ID!, $limit: Float!) { setUserQuota(userId: $userId, limitGpuHours: $limit) { limitGpuHours } }';
+
+/** `approveJob`, `startJob`, …: one admin lifecycle mutation. */
+export function transitionMutation(op: 'approveJob' | 'startJob' | 'cancelJob' | 'completeJob' | 'failJob' | 'rejectJob'): string {
+  return `mutation ($id: ID!) { ${op}(id: $id) { id status } }`;
+}
+
+/** Fails with the response's errors unless it has data. */
+export function dataOf<T>(res: GqlResponse<T>, what: string): T {
+  if (res.errors?.length || !res.data) throw new Error(`${what} failed (HTTP ${res.status}): ${JSON.stringify(res.errors)}`);
+  return res.data;
+}
+
+/** One change as JOB_CHANGES (test/ws-client.ts) selects it. */
+export interface Change {
+  jobStatusChanged: {
+    previousStatus: string | null;
+    status: string;
+    progress: number;
+    at: string;
+    job: { id: string; name: string; status: string; progress: number; owner: { id: string } };
+  };
+}
+
+export const TERMINAL = ['COMPLETED', 'FAILED'];
+
+/**
+ * Makes sure subscriptions are live on the server before a test relies on them, without a fixed
+ * sleep: submits a small probe job (through `submit`) until every subscription has seen one, and
+ * returns the probes' ids (the caller may cancel them and should leave them out of its checks).
+ */
+export async function waitForLiveSubscriptions(
+  subs: { until(check: (received: Change[]) => boolean, timeoutMs?: number): Promise<void> }[],
+  submit: () => Promise<string>,
+  attempts = 20,
+): Promise<string[]> {
+  const probes: string[] = [];
+  for (let i = 0; i < attempts; i++) {
+    const id = await submit();
+    probes.push(id);
+    const seen = (list: Change[]) => list.some((c) => probes.includes(c.jobStatusChanged.job.id));
+    try {
+      await Promise.all(subs.map((s) => s.until(seen, 1500)));
+      return probes;
+    } catch {
+      // Not subscribed yet when the probe was announced: try another one.
+    }
+  }
+  throw new Error(`subscriptions saw none of ${attempts} probe jobs`);
+}
