@@ -37,4 +37,7 @@ function build(workspace) {
 if (stale('server/dist/server/src/main.js', ['server/src', 'migrations', 'server/tsconfig.json', 'server/tsconfig.build.json'])) {
   build('server');
 }
-if (stale('web/dist/index.html', ['web/src', 'web/index.html', 'web/vite.config.ts'])) build('web');
+// `--server` (used by `npm run migrate`) needs no web app.
+if (!process.argv.includes('--server') && stale('web/dist/index.html', ['web/src', 'web/index.html', 'web/vite.config.ts'])) {
+  build('web');
+}
