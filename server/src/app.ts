@@ -14,7 +14,9 @@ import { WebSocketServer } from 'ws';
 import type { Config, ProcessRole } from './config.js';
 import { isReady, migrate, openOrm } from './db/orm.js';
 import { bearerToken, createContext, type GraphQLContext } from './graphql/context.js';
-import { errorLoggingPlugin, formatError } from './graphql/errors.js';
+import { formatError, operationPlugin } from './graphql/errors.js';
+import { Metrics } from './observability/metrics.js';
+import { requestLogging, type RequestLocals } from './observability/request-log.js';
 import { graphiqlAssets, graphiqlPage } from './graphql/graphiql.js';
 import { buildGraphQLSchema } from './graphql/schema.js';
 import type { Logger } from './logger.js';
@@ -42,6 +44,7 @@ export interface App {
   relay: JobEventRelay | undefined;
   /** The simulator (worker roles). */
   worker: SimulationWorker | undefined;
+  metrics: Metrics;
   /**
    * Stops cleanly: the worker stops claiming, finishes its step and releases its leases; sockets
    * are closed with the protocol's "going away" code; requests drain; the pool closes.
@@ -117,10 +120,22 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       events: new CommitNotifier(() => orm.em.getConnection().execute(`notify ${JOB_CHANGES_CHANNEL}`), log),
     };
     const jobChanges = new JobChangeHub();
+    let relay: JobEventRelay | undefined;
+    const notifier = deps.events as CommitNotifier;
+    const metrics = new Metrics({
+      orm,
+      subscribers: () => jobChanges.size,
+      eventsRelayed: () => relay?.relayed ?? 0,
+      wakeupsSent: () => notifier.sent,
+    });
 
     const app = express();
     app.disable('x-powered-by');
+    app.use(requestLogging(log));
     const httpServer = http.createServer(app);
+    app.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok' });
     });
@@ -129,13 +144,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
     });
 
-    let relay: JobEventRelay | undefined;
     if (serveApi) {
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
       relay = new JobEventRelay(orm, options.databaseUrl, jobChanges, log, config.eventPollMs);
       await relay.start();
       cleanups.push(() => relay!.stop());
-      await mountApi(app, httpServer, { orm, deps, jobChanges, log, config, cleanups });
+      await mountApi(app, httpServer, { orm, deps, jobChanges, log, config, cleanups, metrics });
     }
     app.use((_req, res) => {
       res.status(404).json({ error: 'Not found' });
@@ -157,7 +171,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
 
     let worker: SimulationWorker | undefined;
     if (role !== 'api') {
-      worker = new SimulationWorker(orm, deps, log);
+      worker = new SimulationWorker(orm, deps, log, (lagMs) => metrics.observeTickLag(lagMs / 1000));
       worker.start();
     }
     log.info({ url, role }, 'gpuaas started');
@@ -169,6 +183,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       jobChanges,
       relay,
       worker,
+      metrics,
       async close() {
         await worker?.stop();
         // In order: stop relaying, drain Apollo (closing sockets with 1001), close the listener.
@@ -190,11 +205,12 @@ interface ApiParts {
   log: Logger;
   config: Config;
   cleanups: (() => Promise<void>)[];
+  metrics: Metrics;
 }
 
 /** Mounts GraphQL (HTTP and WebSocket), GraphiQL and the web app. */
 async function mountApi(app: express.Express, httpServer: http.Server, parts: ApiParts): Promise<void> {
-  const { orm, deps, jobChanges, log, config, cleanups } = parts;
+  const { orm, deps, jobChanges, log, config, cleanups, metrics } = parts;
   const schema = await buildGraphQLSchema();
 
   // Subscriptions: graphql-transport-ws on the same path. The token comes once, in
@@ -210,7 +226,11 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         ctx.extra.viewer = viewer;
         return true;
       },
-      context: (ctx) => createContext(randomUUID(), ctx.extra.viewer ?? null, createServices(orm.em.fork(), deps), jobChanges),
+      context: (ctx) => {
+        const requestId = randomUUID();
+        const viewer = ctx.extra.viewer ?? null;
+        return createContext(requestId, log.child({ requestId }), viewer, createServices(orm.em.fork(), deps), jobChanges);
+      },
       onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)) as never,
     },
@@ -236,7 +256,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         },
       },
       ApolloServerPluginLandingPageDisabled(),
-      errorLoggingPlugin(log),
+      operationPlugin(metrics),
     ],
   });
   await apollo.start();
@@ -253,11 +273,13 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
     '/graphql',
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }: { req: Request }) => {
+      context: async ({ req, res: response }: { req: Request; res: express.Response }) => {
+        const res = response as express.Response<unknown, RequestLocals>;
         const services = createServices(orm.em.fork(), deps);
         const token = bearerToken(req.headers.authorization);
         const viewer = token === null ? null : await services.users.authenticate(token);
-        return createContext(randomUUID(), viewer, services, jobChanges);
+        if (viewer) res.locals.userId = viewer.id;
+        return createContext(res.locals.requestId, res.locals.log, viewer, services, jobChanges);
       },
     }),
   );

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 /** Which parts of the product one process runs. */
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -42,6 +43,7 @@ export interface Config {
   sim: SimulatorConfig;
   /** Fallback interval at which the event relay looks for new events without a wake-up. */
   eventPollMs: number;
+  logLevel: LogLevel;
   /** Directory of the built web app served at `/`; undefined serves none. */
   webDist: string | undefined;
 }
@@ -138,6 +140,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
 
   const webDist = readString(env, 'WEB_DIST');
+  const logLevel = (readString(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) throw new ConfigError('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
   return {
     production,
     port: readNumber(env, 'PORT', 8000, { min: 0, max: 65535, integer: true }),
@@ -161,6 +165,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       claimBatch: readNumber(env, 'WORKER_CLAIM_BATCH', 1000, { min: 1, max: 100_000, integer: true }),
     },
     eventPollMs: readNumber(env, 'EVENT_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
+    logLevel: logLevel as LogLevel,
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
   };
 }

@@ -1,41 +1,41 @@
-/** Severity of a log line. */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+import pino from 'pino';
 
-const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/** Severity of a log line (`LOG_LEVEL`). */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 
-/** A structured logger: one JSON object a line, with bound context fields. */
-export interface Logger {
-  debug(fields: Record<string, unknown>, msg: string): void;
-  info(fields: Record<string, unknown>, msg: string): void;
-  warn(fields: Record<string, unknown>, msg: string): void;
-  error(fields: Record<string, unknown>, msg: string): void;
-  /** A logger whose every line also carries `fields`. */
-  child(fields: Record<string, unknown>): Logger;
-}
+export const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
-function serialize(value: unknown): unknown {
-  if (value instanceof Error) return { type: value.name, message: value.message, stack: value.stack };
-  return value;
-}
+/** A structured logger: one JSON object a line (pino), with bound context fields. */
+export type Logger = pino.Logger;
 
-/** Creates a logger writing JSON lines to `write` (stdout by default) at `level` and above. */
-export function createLogger(
-  level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stdout.write(line),
-  bound: Record<string, unknown> = {},
-): Logger {
-  const emit = (lvl: LogLevel, fields: Record<string, unknown>, msg: string) => {
-    if (RANK[lvl] < RANK[level]) return;
-    const entry: Record<string, unknown> = { level: lvl, time: new Date().toISOString(), ...bound };
-    for (const [k, v] of Object.entries(fields)) entry[k] = serialize(v);
-    entry.msg = msg;
-    write(`${JSON.stringify(entry)}\n`);
+/**
+ * Paths never written to a log, whatever a caller passes: credentials in requests, variables
+ * and inputs. pino replaces them with "[redacted]".
+ */
+const REDACT = [
+  'password',
+  'token',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'variables.input.password',
+  'variables.password',
+  'connectionParams.authorization',
+  '*.password',
+  '*.token',
+  '*.authorization',
+];
+
+/** Creates the process's logger writing JSON lines to `destination` (stdout by default). */
+export function createLogger(level: LogLevel = 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
+    level,
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: REDACT, censor: '[redacted]' },
+    serializers: { err: pino.stdSerializers.err },
+    formatters: { level: (label) => ({ level: label }) },
   };
-  return {
-    debug: (f, m) => emit('debug', f, m),
-    info: (f, m) => emit('info', f, m),
-    warn: (f, m) => emit('warn', f, m),
-    error: (f, m) => emit('error', f, m),
-    child: (fields) => createLogger(level, write, { ...bound, ...fields }),
-  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     process.stderr.write(`gpuaas: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const log = createLogger('info').child({ role: cli.role });
+  const log = createLogger(config.logLevel).child({ role: cli.role });
   const db = await database(config, log);
 
   if (cli.command === 'migrate') {

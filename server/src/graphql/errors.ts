@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { AppError } from '../errors/app-error.js';
-import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
 
 /** Codes that Apollo and graphql-js give to problems with the request itself; safe to show. */
@@ -38,26 +38,35 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
-/** Logs every unexpected error with the request id, the viewer and the operation. */
-export function errorLoggingPlugin(log: Logger): ApolloServerPlugin<GraphQLContext> {
+/**
+ * Logs each operation once (name, type, duration, error codes) on the request's logger, records
+ * its latency, and logs every unexpected error with its stack, request id, user and operation.
+ */
+export function operationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
   return {
-    async requestDidStart() {
+    async requestDidStart({ contextValue }) {
+      const started = process.hrtime.bigint();
       return {
-        async didEncounterErrors({ contextValue, errors, operationName }) {
+        async didEncounterErrors({ errors, operationName }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
             if (original instanceof AppError || REQUEST_ERROR_CODES.has(String(error.extensions?.code))) continue;
-            log.error(
-              {
-                requestId: contextValue.requestId,
-                userId: contextValue.viewer?.id,
-                operationName,
-                path: error.path?.join('.'),
-                err: original,
-              },
+            contextValue.log.error(
+              { operationName, path: error.path?.join('.'), err: original },
               'Unexpected error in a GraphQL operation',
             );
           }
+        },
+        async willSendResponse({ operationName, operation, errors }) {
+          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+          const name = operationName ?? operation?.name?.value ?? 'anonymous';
+          const type = operation?.operation ?? 'unknown';
+          metrics.observeOperation(name, type, errors?.length ? 'error' : 'ok', seconds);
+          const codes = errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+          contextValue.log.info(
+            { operationName: name, operationType: type, durationMs: Math.round(seconds * 1e4) / 10, errors: codes },
+            'GraphQL operation',
+          );
         },
       };
     },

@@ -34,6 +34,8 @@ export class SimulationWorker {
     private readonly orm: MikroORM,
     private readonly deps: AppDeps,
     private readonly log: Logger,
+    /** Told how late each tick started, in ms. */
+    private readonly onTick: (lagMs: number) => void = () => {},
   ) {}
 
   private get sim() {
@@ -51,6 +53,7 @@ export class SimulationWorker {
       const lag = Math.max(0, Date.now() - due);
       this.stats.lastLagMs = lag;
       this.stats.maxLagMs = Math.max(this.stats.maxLagMs, lag);
+      this.onTick(lag);
       this.current = this.tick()
         .catch((error) => this.log.error({ err: error, workerId: this.id }, 'Simulation tick failed'))
         .finally(() => {

@@ -74,16 +74,18 @@ describe('a worker killed with SIGKILL', () => {
 
     const owners = [await server.register('crash-a'), await server.register('crash-b')];
     for (const owner of owners) dataOf(await server.gql(SET_QUOTA, { userId: owner.id, limit: 1000 }, admin.token), 'setUserQuota');
+    // Submitted and approved first, then started together: no submission (which reserves quota)
+    // runs while the worker settles finished jobs.
     const ids = await Promise.all(
       Array.from({ length: JOBS }, async (_, i) => {
         const owner = owners[i % owners.length]!;
         const res = await server.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: `crash-${i}`, gpuCount: 1 + (i % 3), hours: 4 } }, owner.token);
         const id = dataOf(res, 'createJob').createJob.id;
         dataOf(await server.gql(transitionMutation('approveJob'), { id }, admin.token), 'approveJob');
-        dataOf(await server.gql(transitionMutation('startJob'), { id }, admin.token), 'startJob');
         return id;
       }),
     );
+    await Promise.all(ids.map(async (id) => dataOf(await server.gql(transitionMutation('startJob'), { id }, admin.token), 'startJob')));
 
     // Let the first worker claim every job and move each one on a bit.
     await waitUntil(

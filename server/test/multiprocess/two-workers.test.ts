@@ -66,35 +66,57 @@ describe('two workers on one database', () => {
       }
     })();
 
-    // Submit, approve and start, LANES jobs at a time.
-    const started = Date.now();
-    const ids: string[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: LANES }, async () => {
-        while (next < JOBS) {
-          const i = next++;
-          const owner = users[i % USERS]!;
-          const res = await server.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: `b-${i}`, gpuCount: 1, hours: 1 } }, owner.token);
-          const id = dataOf(res, 'createJob').createJob.id;
-          ids.push(id);
-          dataOf(await server.gql(transitionMutation('approveJob'), { id }, admin.token), 'approveJob');
-          dataOf(await server.gql(transitionMutation('startJob'), { id }, admin.token), 'startJob');
-        }
-      }),
-    );
-    const startedMs = Date.now() - started;
-    expect(ids).toHaveLength(JOBS);
+    // Any API error is a bug (nothing here is invalid); it is recorded and the operation is
+    // retried (a failed mutation wrote nothing), so the rest of the run is still checked.
+    const apiErrors: string[] = [];
+    async function send<T>(what: string, query: string, variables: Record<string, unknown>, token: string): Promise<T> {
+      for (let attempt = 1; ; attempt++) {
+        const res = await server.gql<T>(query, variables, token);
+        if (!res.errors?.length && res.data) return res.data;
+        apiErrors.push(`${what}: ${JSON.stringify(res.errors)}`);
+        if (attempt === 5) return dataOf(res, what);
+      }
+    }
 
-    const finished = async () =>
-      Number((await server.db.query<{ n: string }>(`select count(*) as n from jobs where status in ('COMPLETED', 'FAILED')`)).rows[0]!.n);
-    await waitUntil(async () => (await finished()) === JOBS, {
-      timeoutMs: 60_000,
-      intervalMs: 250,
-      what: () => `all ${JOBS} jobs to finish (started in ${startedMs} ms)\n${workers.map((w) => w.output()).join('\n')}`,
-    });
-    sampling = false;
-    await sampler;
+    let startedMs = 0;
+    const ids: string[] = [];
+    try {
+      // Submit, approve and start, LANES jobs at a time, while the workers run the started ones.
+      const started = Date.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: LANES }, async () => {
+          while (next < JOBS) {
+            const i = next++;
+            const owner = users[i % USERS]!;
+            const created = await send<{ createJob: { id: string } }>('createJob', CREATE_JOB, { input: { name: `b-${i}`, gpuCount: 1, hours: 1 } }, owner.token);
+            const id = created.createJob.id;
+            ids.push(id);
+            await send('approveJob', transitionMutation('approveJob'), { id }, admin.token);
+            await send('startJob', transitionMutation('startJob'), { id }, admin.token);
+          }
+        }),
+      );
+      startedMs = Date.now() - started;
+      expect(ids).toHaveLength(JOBS);
+      expect.soft(apiErrors, `${apiErrors.length} API errors while submitting, approving and starting`).toEqual([]);
+
+      const finished = async () =>
+        Number((await server.db.query<{ n: string }>(`select count(*) as n from jobs where status in ('COMPLETED', 'FAILED')`)).rows[0]!.n);
+      await waitUntil(async () => (await finished()) === JOBS, {
+        timeoutMs: 60_000,
+        intervalMs: 250,
+        what: () => `all ${JOBS} jobs to finish (started in ${startedMs} ms)\n${workers.map((w) => w.output()).join('\n')}`,
+      });
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    // The workers logged no failed tick.
+    for (const worker of workers) {
+      const failures = worker.logs.filter((l) => l.level === 'error').map((l) => JSON.stringify(l).slice(0, 600));
+      expect.soft(failures, `errors logged by ${worker.describe()}`).toEqual([]);
+    }
 
     // Every job finished, each exactly once: one terminal transition, none after.
     const statuses = await server.db.query<{ status: string; n: string }>('select status, count(*) as n from jobs group by status');

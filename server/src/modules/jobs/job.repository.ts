@@ -51,6 +51,21 @@ export class JobRepository extends EntityRepository<Job> {
     if (filter.status !== undefined) qb.andWhere({ status: filter.status });
   }
 
+  /**
+   * Jobs per status, with the GPU-hours that jobs created in `month` hold open and were charged
+   * (for metrics). One scan grouped by status.
+   */
+  async statusSummary(month: string): Promise<{ status: JobStatus; count: number; reserved: number; charged: number }[]> {
+    const rows = await this.getEntityManager().execute<{ status: JobStatus; n: string; reserved: string; charged: string }[]>(
+      `select status, count(*) as n,
+              coalesce(sum(gpu_hours) filter (where quota_month = ? and status in ('PENDING', 'APPROVED', 'RUNNING')), 0) as reserved,
+              coalesce(sum(charged_gpu_hours) filter (where quota_month = ?), 0) as charged
+         from jobs group by status`,
+      [month, month],
+    );
+    return rows.map((r) => ({ status: r.status, count: Number(r.n), reserved: Number(r.reserved), charged: Number(r.charged) }));
+  }
+
   /** Records one change of `job`; flushed with the change itself, in its transaction. */
   recordEvent(
     job: Job,

@@ -1,0 +1,124 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Job } from '../modules/jobs/job.entity.js';
+import { JobStatus } from '../modules/jobs/job-status.js';
+import { monthOf } from '../modules/quotas/quota-math.js';
+
+/** Live sources that gauges read at scrape time. */
+export interface MetricSources {
+  orm: MikroORM;
+  /** Open subscriptions in this process. */
+  subscribers: () => number;
+  /** Events relayed to this process's subscribers since start. */
+  eventsRelayed: () => number;
+  /** Wake-ups this process sent after commits. */
+  wakeupsSent: () => number;
+}
+
+interface JobGauges {
+  jobs: Gauge<'status'>;
+  pending: Gauge;
+  running: Gauge;
+  reserved: Gauge;
+  charged: Gauge;
+}
+
+/**
+ * The process's Prometheus metrics (`/metrics`). One registry per app, so several apps in one
+ * process (tests) never share counters. Job and quota gauges are read from PostgreSQL when
+ * scraped, so every replica reports the same cluster-wide truth.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly operationDuration: Histogram<'operation' | 'type' | 'outcome'>;
+  private readonly tickLag: Histogram;
+
+  constructor(sources: MetricSources) {
+    const registry = this.registry;
+    collectDefaultMetrics({ register: registry, prefix: 'gpuaas_process_' });
+
+    this.operationDuration = new Histogram({
+      name: 'gpuaas_graphql_operation_duration_seconds',
+      help: 'GraphQL operation latency by operation name',
+      labelNames: ['operation', 'type', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    });
+    this.tickLag = new Histogram({
+      name: 'gpuaas_worker_tick_lag_seconds',
+      help: 'How late simulator ticks start against their schedule',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    });
+
+    // One query feeds every job gauge; prom-client calls each gauge's collect, which share it.
+    let refreshing: Promise<void> | undefined;
+    const refresh = (): Promise<void> =>
+      (refreshing ??= this.readJobGauges(sources.orm, gauges).finally(() => (refreshing = undefined)));
+    const gauges: JobGauges = {
+      jobs: new Gauge({ name: 'gpuaas_jobs', help: 'Jobs by status', labelNames: ['status'], registers: [registry], collect: refresh }),
+      pending: new Gauge({ name: 'gpuaas_jobs_pending_approval', help: 'Jobs waiting for an admin', registers: [registry], collect: refresh }),
+      running: new Gauge({ name: 'gpuaas_jobs_running', help: 'Jobs running now', registers: [registry], collect: refresh }),
+      reserved: new Gauge({
+        name: 'gpuaas_gpu_hours_reserved',
+        help: 'GPU-hours reserved by open jobs created this month (UTC)',
+        registers: [registry],
+        collect: refresh,
+      }),
+      charged: new Gauge({
+        name: 'gpuaas_gpu_hours_charged',
+        help: 'GPU-hours charged for finished jobs created this month (UTC)',
+        registers: [registry],
+        collect: refresh,
+      }),
+    };
+
+    new Gauge({
+      name: 'gpuaas_subscribers',
+      help: 'Open jobStatusChanged subscriptions in this process',
+      registers: [registry],
+      collect() {
+        this.set(sources.subscribers());
+      },
+    });
+    new Counter({
+      name: 'gpuaas_events_published_total',
+      help: "Job events relayed to this process's subscribers",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(sources.eventsRelayed());
+      },
+    });
+    new Counter({
+      name: 'gpuaas_event_wakeups_sent_total',
+      help: 'Post-commit NOTIFY wake-ups sent by this process',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(sources.wakeupsSent());
+      },
+    });
+  }
+
+  private async readJobGauges(orm: MikroORM, g: JobGauges): Promise<void> {
+    const month = monthOf(new Date());
+    const rows = await orm.em.fork().getRepository(Job).statusSummary(month);
+    const count = (status: string) => rows.find((row) => row.status === status)?.count ?? 0;
+    for (const status of Object.values(JobStatus)) g.jobs.set({ status }, count(status));
+    g.pending.set(count(JobStatus.PENDING));
+    g.running.set(count(JobStatus.RUNNING));
+    g.reserved.set(rows.reduce((sum, row) => sum + row.reserved, 0));
+    g.charged.set(rows.reduce((sum, row) => sum + row.charged, 0));
+  }
+
+  /** Records one GraphQL operation's duration. */
+  observeOperation(operation: string, type: string, outcome: 'ok' | 'error', seconds: number): void {
+    this.operationDuration.observe({ operation, type, outcome }, seconds);
+  }
+
+  /** Records how late a simulator tick started. */
+  observeTickLag(seconds: number): void {
+    this.tickLag.observe(seconds);
+  }
+}
