@@ -1,20 +1,21 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request } from 'express';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Config, ProcessRole } from './config.js';
 import { isReady, migrate, openOrm } from './db/orm.js';
 import { bearerToken, createContext, type GraphQLContext } from './graphql/context.js';
 import { formatError, operationPlugin } from './graphql/errors.js';
+import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
+import { GraphQLWebSocketServer } from './graphql/websocket.js';
+import { cors, securityHeaders } from './http/security.js';
 import { Metrics } from './observability/metrics.js';
 import { requestLogging, type RequestLocals } from './observability/request-log.js';
 import { graphiqlAssets, graphiqlPage } from './graphql/graphiql.js';
@@ -25,12 +26,10 @@ import { TokenService } from './modules/auth/token.service.js';
 import { SettingRepository } from './modules/settings/setting.repository.js';
 import { WEB_DIST_DIR } from './paths.js';
 import { createServices, type AppDeps } from './services.js';
-import { CommitNotifier, JOB_CHANGES_CHANNEL } from './events/commit-notifier.js';
+import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
 import { SimulationWorker } from './worker/simulation-worker.js';
-import type { Viewer } from './modules/auth/viewer.js';
-import type { ExecutionResult } from 'graphql';
 
 /** A running gpuaas process. */
 export interface App {
@@ -67,15 +66,6 @@ export interface StartOptions {
 async function resolveJwtSecret(orm: MikroORM, config: Config): Promise<string> {
   if (config.jwtSecret !== undefined) return config.jwtSecret;
   return new SettingRepository(orm.em.fork()).getOrInsert('jwt_secret', randomBytes(48).toString('base64url'));
-}
-
-/**
- * Applies `formatError` to a subscription's results, so WebSocket clients get the same error
- * codes and the same masking of unexpected errors as HTTP clients.
- */
-function formatResult(result: ExecutionResult): ExecutionResult {
-  if (!result.errors?.length) return result;
-  return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) as never };
 }
 
 /**
@@ -117,7 +107,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       config,
       passwords: new PasswordHasher(config.bcryptCost),
       tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds),
-      events: new CommitNotifier(() => orm.em.getConnection().execute(`notify ${JOB_CHANGES_CHANNEL}`), log),
+      events: new CommitNotifier(
+        (channel, payload = '') => orm.em.getConnection().execute('select pg_notify(?, ?)', [channel, payload]),
+        log,
+      ),
     };
     const jobChanges = new JobChangeHub();
     let relay: JobEventRelay | undefined;
@@ -131,7 +124,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
 
     const app = express();
     app.disable('x-powered-by');
+    app.set('trust proxy', config.trustProxy);
     app.use(requestLogging(log));
+    app.use(securityHeaders());
+    app.use(cors(config.corsOrigins));
     const httpServer = http.createServer(app);
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -146,10 +142,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
 
     if (serveApi) {
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
-      relay = new JobEventRelay(orm, options.databaseUrl, jobChanges, log, config.eventPollMs);
+      let revoked: (userId: string) => void = () => {};
+      relay = new JobEventRelay(orm, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId));
       await relay.start();
       cleanups.push(() => relay!.stop());
-      await mountApi(app, httpServer, { orm, deps, jobChanges, log, config, cleanups, metrics });
+      await mountApi(app, httpServer, {
+        orm, deps, jobChanges, log, config, cleanups, metrics,
+        onRevoked: (handler) => (revoked = handler),
+      });
     }
     app.use((_req, res) => {
       res.status(404).json({ error: 'Not found' });
@@ -206,6 +206,8 @@ interface ApiParts {
   config: Config;
   cleanups: (() => Promise<void>)[];
   metrics: Metrics;
+  /** Registers the handler of token revocations announced by any process. */
+  onRevoked: (handler: (userId: string) => void) => void;
 }
 
 /** Mounts GraphQL (HTTP and WebSocket), GraphiQL and the web app. */
@@ -213,44 +215,32 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   const { orm, deps, jobChanges, log, config, cleanups, metrics } = parts;
   const schema = await buildGraphQLSchema();
 
-  // Subscriptions: graphql-transport-ws on the same path. The token comes once, in
-  // connectionParams; a connection without a valid one is refused (4403 Forbidden).
-  const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql' });
-  const wsServerCleanup = useServer<Record<string, unknown>, { viewer?: Viewer }>(
-    {
-      schema,
-      onConnect: async (ctx) => {
-        const token = bearerToken(String(ctx.connectionParams?.authorization ?? ''));
-        const viewer = token === null ? null : await createServices(orm.em.fork(), deps).users.authenticate(token);
-        if (!viewer) return false;
-        ctx.extra.viewer = viewer;
-        return true;
-      },
-      context: (ctx) => {
-        const requestId = randomUUID();
-        const viewer = ctx.extra.viewer ?? null;
-        return createContext(requestId, log.child({ requestId }), viewer, createServices(orm.em.fork(), deps), jobChanges);
-      },
-      onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)) as never,
-    },
-    wsServer,
-  );
+  const armor = queryArmor();
+  const protection = armor.protect();
+  const sockets = new GraphQLWebSocketServer(httpServer, schema, armor, { orm, deps, jobChanges, log });
+  parts.onRevoked((userId) => {
+    sockets.revoke(userId).catch((error: unknown) => log.error({ err: error, userId }, 'Closing revoked sockets failed'));
+  });
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
     includeStacktraceInErrorResponses: false,
-    introspection: true,
+    introspection: config.introspection,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
+    validationRules: protection.validationRules,
     plugins: [
+      // graphql-armor's types come from Apollo's CommonJS build; the plugins are the same objects.
+      ...(protection.plugins as unknown as ApolloServerPlugin<GraphQLContext>[]),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       {
         async serverWillStart() {
           return {
             async drainServer() {
               jobChanges.closeAll();
-              await wsServerCleanup.dispose();
+              await sockets.dispose();
             },
           };
         },
@@ -262,10 +252,11 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   await apollo.start();
   cleanups.push(() => apollo.stop());
 
-  app.use(graphiqlAssets());
+  if (config.introspection) app.use(graphiqlAssets());
   app.get('/graphql', (req, res, next) => {
     // A browser asking for a page gets GraphiQL; GraphQL GET requests go on to Apollo.
-    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html') {
+    const wantsPage = req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html';
+    if (config.introspection && wantsPage) {
       res.type('html').send(graphiqlPage());
     } else next();
   });
@@ -279,7 +270,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         const token = bearerToken(req.headers.authorization);
         const viewer = token === null ? null : await services.users.authenticate(token);
         if (viewer) res.locals.userId = viewer.id;
-        return createContext(res.locals.requestId, res.locals.log, viewer, services, jobChanges);
+        return createContext(res.locals.requestId, res.locals.log, req.ip ?? 'unknown', viewer, services, jobChanges);
       },
     }),
   );

@@ -20,6 +20,20 @@ export interface SimulatorConfig {
   claimBatch: number;
 }
 
+/** Limits that keep one client from exhausting the server. */
+export interface LimitsConfig {
+  /** Sliding-window size for login and registration attempts, in seconds. */
+  authWindowSeconds: number;
+  /** Failed logins for one account within the window. */
+  loginPerAccount: number;
+  /** Login and registration attempts from one client address within the window. */
+  authPerAddress: number;
+  /** Open WebSocket connections of one user (per API process). */
+  socketsPerUser: number;
+  /** Active subscriptions on one WebSocket connection. */
+  subscriptionsPerSocket: number;
+}
+
 /** The whole typed configuration of a gpuaas process. */
 export interface Config {
   production: boolean;
@@ -44,6 +58,15 @@ export interface Config {
   /** Fallback interval at which the event relay looks for new events without a wake-up. */
   eventPollMs: number;
   logLevel: LogLevel;
+  /** A second key still accepted for verification, while tokens signed with it expire (rotation). */
+  jwtPreviousSecret: string | undefined;
+  /** Origins allowed to call the API from a browser on another origin; none by default. */
+  corsOrigins: readonly string[];
+  /** Whether introspection and GraphiQL are served. */
+  introspection: boolean;
+  /** Express's `trust proxy` setting: whether X-Forwarded-For names the client. */
+  trustProxy: boolean | number | string;
+  limits: LimitsConfig;
   /** Directory of the built web app served at `/`; undefined serves none. */
   webDist: string | undefined;
 }
@@ -89,6 +112,43 @@ function readDuration(env: Env, name: string, fallbackSeconds: number): number {
     throw new ConfigError(name, 'a positive duration such as 3600, 30m, 12h or 7d', raw);
   }
   return Number(match[1]) * unit[match[2] as keyof typeof unit];
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = readString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, 'true or false', raw);
+}
+
+function readTrustProxy(env: Env): boolean | number | string {
+  const raw = readString(env, 'TRUST_PROXY');
+  if (raw === undefined) return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (['true', 'false'].includes(raw.toLowerCase())) return raw.toLowerCase() === 'true';
+  if (!/^[0-9a-fA-F.:/, a-z]+$/.test(raw)) {
+    throw new ConfigError('TRUST_PROXY', 'true, false, a hop count, or a list of proxy addresses/subnets', raw);
+  }
+  return raw;
+}
+
+function readOrigins(env: Env): string[] {
+  const raw = readString(env, 'CORS_ORIGINS');
+  if (raw === undefined) return [];
+  return raw.split(',').map((origin) => {
+    const o = origin.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(o);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== o) {
+      throw new ConfigError('CORS_ORIGINS', 'a comma-separated list of origins such as https://portal.example.org', o);
+    }
+    return o;
+  });
 }
 
 function readDatabaseUrl(env: Env): string | undefined {
@@ -166,6 +226,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     eventPollMs: readNumber(env, 'EVENT_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
     logLevel: logLevel as LogLevel,
+    jwtPreviousSecret: readString(env, 'JWT_PREVIOUS_SECRET'),
+    corsOrigins: readOrigins(env),
+    introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', true),
+    trustProxy: readTrustProxy(env),
+    limits: {
+      authWindowSeconds: readNumber(env, 'AUTH_RATE_WINDOW_SECONDS', 900, { min: 1, max: 86_400, integer: true }),
+      loginPerAccount: readNumber(env, 'LOGIN_RATE_LIMIT_PER_ACCOUNT', 10, { min: 1, max: 100_000, integer: true }),
+      authPerAddress: readNumber(env, 'AUTH_RATE_LIMIT_PER_ADDRESS', 50, { min: 1, max: 100_000, integer: true }),
+      socketsPerUser: readNumber(env, 'WS_CONNECTIONS_PER_USER', 20, { min: 1, max: 10_000, integer: true }),
+      subscriptionsPerSocket: readNumber(env, 'WS_SUBSCRIPTIONS_PER_CONNECTION', 10, { min: 1, max: 1000, integer: true }),
+    },
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
   };
 }

@@ -4,15 +4,15 @@ import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { QuotaService } from './modules/quotas/quota.service.js';
-import { UserService } from './modules/users/user.service.js';
+import { UserService, type RevocationListener } from './modules/users/user.service.js';
 
 /** What lives for the whole process and is shared by every unit of work. */
 export interface AppDeps {
   config: Config;
   passwords: PasswordHasher;
   tokens: TokenService;
-  /** Announces committed job events (see `events/`). */
-  events: CommitListener;
+  /** Announces committed job events and token revocations (see `events/`). */
+  events: CommitListener & RevocationListener;
 }
 
 /** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
@@ -26,7 +26,7 @@ export interface Services {
 export function createServices(em: EntityManager, deps: AppDeps): Services {
   const quotas = new QuotaService(em, deps.config);
   return {
-    users: new UserService(em, deps.config, deps.passwords, deps.tokens),
+    users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events),
     quotas,
     jobs: new JobService(em, deps.config, quotas, deps.events),
   };

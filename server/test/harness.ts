@@ -64,6 +64,9 @@ export class TestServer {
       ADMIN_EMAIL,
       ADMIN_PASSWORD,
       DATA_DIR: '/nonexistent',
+      // Tests register many users from one address; the attack tests set real limits.
+      AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
+      LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
       WEB_DIST: '/nonexistent',
       ...env,
     });

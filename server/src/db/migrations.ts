@@ -1,10 +1,10 @@
 import type { MigrationObject } from '@mikro-orm/core';
-import { Migration20261126195911 } from '../../../migrations/Migration20261126195911.js';
+import { Migration20261126200916 } from '../../../migrations/Migration20261126200916.js';
 
 /**
  * Every migration, in order. Listed statically so the same code runs from TypeScript sources
  * (tests, dev) and from the compiled build. A test checks that every file in `migrations/` is here.
  */
 export const migrationsList: MigrationObject[] = [
-  { name: 'Migration20261126195911', class: Migration20261126195911 },
+  { name: 'Migration20261126200916', class: Migration20261126200916 },
 ];

@@ -15,6 +15,8 @@ export enum ErrorCode {
   QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
   /** The job's lifecycle does not allow the requested change from its current status. */
   INVALID_TRANSITION = 'INVALID_TRANSITION',
+  /** Too many attempts; `extensions.retryAfter` says how many seconds to wait. */
+  RATE_LIMITED = 'RATE_LIMITED',
 }
 
 /** An expected failure with a stable code and a message safe to show to the client. */

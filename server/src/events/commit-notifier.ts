@@ -1,8 +1,11 @@
 import type { Logger } from '../logger.js';
 import type { CommitListener } from '../modules/jobs/job.service.js';
+import type { RevocationListener } from '../modules/users/user.service.js';
 
 /** The channel every API process LISTENs on for "new job events were committed". */
 export const JOB_CHANGES_CHANNEL = 'job_changes';
+/** The channel that carries the id of a user whose tokens were just revoked. */
+export const REVOCATIONS_CHANNEL = 'token_revocations';
 
 /**
  * Sends the wake-up after commits, coalesced: at most one NOTIFY is in flight per process, and
@@ -12,16 +15,23 @@ export const JOB_CHANGES_CHANNEL = 'job_changes';
  * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
  * next poll; it loses nothing, because the events themselves are rows.
  */
-export class CommitNotifier implements CommitListener {
+export class CommitNotifier implements CommitListener, RevocationListener {
   private inFlight = false;
   private again = false;
   /** Wake-ups sent (for metrics and tests). */
   sent = 0;
 
   constructor(
-    private readonly send: () => Promise<unknown>,
+    private readonly send: (channel: string, payload?: string) => Promise<unknown>,
     private readonly log: Logger,
   ) {}
+
+  /** Announces, after its commit, that `userId`'s tokens were revoked (rare: not coalesced). */
+  revoked(userId: string): void {
+    this.send(REVOCATIONS_CHANNEL, userId).catch((error: unknown) =>
+      this.log.warn({ err: error, userId }, 'Could not announce a token revocation'),
+    );
+  }
 
   committed(): void {
     if (this.inFlight) {
@@ -36,7 +46,7 @@ export class CommitNotifier implements CommitListener {
     do {
       this.again = false;
       try {
-        await this.send();
+        await this.send(JOB_CHANGES_CHANNEL);
         this.sent += 1;
       } catch (error) {
         this.log.warn({ err: error }, 'Could not send the job change wake-up; relays will poll');

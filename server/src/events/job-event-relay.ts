@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { Job } from '../modules/jobs/job.entity.js';
-import { JOB_CHANGES_CHANNEL } from './commit-notifier.js';
+import { JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
 import { JobEventRepository, type EventCursor, type EventRow } from './job-event.repository.js';
@@ -35,6 +35,8 @@ export class JobEventRelay {
     private readonly hub: JobChangeHub,
     private readonly log: Logger,
     private readonly pollMs: number,
+    /** Told the id of each user whose tokens any process revoked. */
+    private readonly onRevoked: (userId: string) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -47,7 +49,11 @@ export class JobEventRelay {
   private async listen(): Promise<void> {
     if (this.stopped) return;
     const client = new pg.Client({ connectionString: this.databaseUrl });
-    client.on('notification', () => this.wake());
+    client.on('notification', (message) => {
+      if (message.channel === REVOCATIONS_CHANNEL) {
+        if (message.payload) this.onRevoked(message.payload);
+      } else this.wake();
+    });
     client.on('error', (error) => {
       this.log.warn({ err: error }, 'Event listener connection lost; reconnecting');
       this.listener = undefined;
@@ -56,6 +62,7 @@ export class JobEventRelay {
     });
     await client.connect();
     await client.query(`listen ${JOB_CHANGES_CHANNEL}`);
+    await client.query(`listen ${REVOCATIONS_CHANNEL}`);
     this.listener = client;
     this.wake(); // catch up on anything committed while not listening
   }

@@ -12,6 +12,8 @@ export interface GraphQLContext {
   requestId: string;
   /** The request's logger: every line carries the request id and, when known, the user id. */
   log: Logger;
+  /** The client's address (the proxy's view when TRUST_PROXY is set), for rate limits. */
+  clientAddress: string;
   /** The signed-in user, or null without a valid token. */
   viewer: Viewer | null;
   services: Services;
@@ -25,6 +27,7 @@ export interface GraphQLContext {
 export function createContext(
   requestId: string,
   log: Logger,
+  clientAddress: string,
   viewer: Viewer | null,
   services: Services,
   jobChanges: JobChangeHub,
@@ -32,6 +35,7 @@ export function createContext(
   return {
     requestId,
     log: viewer ? log.child({ userId: viewer.id }) : log,
+    clientAddress,
     viewer,
     services,
     jobChanges,

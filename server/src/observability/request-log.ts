@@ -35,12 +35,13 @@ export function requestLogging(log: Logger): RequestHandler {
     res.on('finish', () => {
       const fields = {
         method: req.method,
-        path: req.path,
+        // originalUrl: mounted routers rewrite req.url; the query string is left out.
+        path: req.originalUrl.split('?')[0],
         status: res.statusCode,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
         userId: res.locals.userId,
       };
-      if (QUIET.has(req.path)) res.locals.log.debug(fields, 'HTTP request');
+      if (QUIET.has(req.originalUrl.split('?')[0]!)) res.locals.log.debug(fields, 'HTTP request');
       else res.locals.log.info(fields, 'HTTP request');
     });
     next();

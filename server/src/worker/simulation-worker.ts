@@ -86,8 +86,12 @@ export class SimulationWorker {
       const jobs = await tx.find(
         Job,
         { id: { $in: ids }, status: JobStatus.RUNNING, leaseOwner: this.id },
-        { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, populate: ['owner'], strategy: 'select-in' },
+        { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
       );
+      await tx.getRepository(Job).loadOwner(jobs);
+      // Refunds lock quota rows; taking them in one global order keeps two workers finishing
+      // jobs of the same users from deadlocking each other.
+      jobs.sort((a, b) => a.owner.id.localeCompare(b.owner.id) || a.quotaMonth.localeCompare(b.quotaMonth));
       for (const job of jobs) {
         const action = job.simOutcome === SimOutcome.COMPLETED ? 'complete' : 'fail';
         await jobsService.apply(tx, job, action, null, job.simFailReason, job.simRunHours ?? undefined);

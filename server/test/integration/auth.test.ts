@@ -193,7 +193,7 @@ describe('register', () => {
   });
 
   it('should accept a password of exactly 10 characters', async () => {
-    const res = await register(freshEmail(), '1234567890');
+    const res = await register(freshEmail(), 'k9v-Tq2#mz');
     expect(res.errors).toBeUndefined();
     expect(res.data?.register.user.role).toBe('USER');
   });

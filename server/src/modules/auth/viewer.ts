@@ -6,6 +6,8 @@ export interface Viewer {
   id: string;
   email: string;
   role: Role;
+  /** The user's token version the request was authenticated with. */
+  tokenVersion: number;
 }
 
 /** Returns the viewer, or fails with UNAUTHENTICATED when the request carries no valid token. */

@@ -22,9 +22,20 @@ export class JobRepository extends EntityRepository<Job> {
    * lock first, so an admin's transition and the worker's step on the same job are serialised:
    * the second one sees the first one's result and re-checks the transition table against it.
    */
-  lockForUpdate(id: string): Promise<Job | null> {
-    // The owner is loaded by a second query: PostgreSQL cannot lock rows through an outer join.
-    return this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE, populate: ['owner'], strategy: 'select-in' });
+  async lockForUpdate(id: string): Promise<Job | null> {
+    const job = await this.findOne({ id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (job) await this.loadOwner([job]);
+    return job;
+  }
+
+  /**
+   * Loads the owners of jobs locked without them. Only the job rows are locked: locking the
+   * owner's row too would make every change of a user's jobs wait on each other and deadlock
+   * with submissions, whose foreign-key checks share-lock that row.
+   */
+  async loadOwner(jobs: Job[]): Promise<void> {
+    const ids = [...new Set(jobs.map((j) => j.owner.id))];
+    if (ids.length > 0) await this.getEntityManager().find('User', { id: { $in: ids } });
   }
 
   /** One page, newest first, after `cursor`; fetches one extra row to tell if more follow. */

@@ -1,4 +1,5 @@
-import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Role } from './user.entity.js';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { QuotaType } from '../quotas/quota.type.js';
 import { LoginInput, RegisterInput } from './user.input.js';
@@ -24,14 +25,41 @@ export class UserResolver {
 
   @Mutation(() => AuthPayloadType, { description: 'Creates an account and signs it in' })
   async register(@Ctx() ctx: GraphQLContext, @Arg('input', () => RegisterInput) input: RegisterInput) {
-    const { token, user } = await ctx.services.users.register(input);
+    const { token, user } = await ctx.services.users.register(input, ctx.clientAddress);
     return { token, user: UserType.from(user) };
   }
 
   @Mutation(() => AuthPayloadType, { description: 'Signs in with email and password' })
   async login(@Ctx() ctx: GraphQLContext, @Arg('input', () => LoginInput) input: LoginInput) {
-    const { token, user } = await ctx.services.users.login(input);
+    const { token, user } = await ctx.services.users.login(input, ctx.clientAddress);
     return { token, user: UserType.from(user) };
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, { description: 'Revokes every token of the signed-in user, on every device' })
+  logoutEverywhere(@Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return ctx.services.users.logoutEverywhere(ctx.viewer);
+  }
+
+  @Authorized()
+  @Mutation(() => AuthPayloadType, { description: 'Changes the password; every other token is revoked' })
+  async changePassword(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('currentPassword', () => String) currentPassword: string,
+    @Arg('newPassword', () => String) newPassword: string,
+  ) {
+    const { token, user } = await ctx.services.users.changePassword(ctx.viewer, currentPassword, newPassword);
+    return { token, user: UserType.from(user) };
+  }
+
+  @Authorized('ADMIN')
+  @Mutation(() => UserType, { description: "Sets a user's role and revokes their tokens (admin)" })
+  async setUserRole(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('role', () => Role) role: Role,
+  ): Promise<UserType> {
+    return UserType.from(await ctx.services.users.setRole(ctx.viewer, userId, role));
   }
 
   @FieldResolver(() => QuotaType, { description: "This month's GPU-hours" })

@@ -6,10 +6,12 @@ import type { Logger } from '../../logger.js';
 import { authErrors } from '../auth/auth.errors.js';
 import type { PasswordHasher } from '../auth/password.js';
 import type { TokenService } from '../auth/token.service.js';
+import { RateLimiter, rateKeys } from '../auth/rate-limiter.js';
 import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
 import { Role, User } from './user.entity.js';
 import { userErrors } from './user.errors.js';
 import { normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
+import { badUserInput } from '../../errors/app-error.js';
 
 /** A signed-in session: the token and its user. */
 export interface Session {
@@ -17,20 +19,35 @@ export interface Session {
   user: User;
 }
 
-/** Accounts: registration, login, token checks, listing and the first admin. */
+/** Told when a user's tokens are revoked, so every API process closes that user's sockets. */
+export interface RevocationListener {
+  revoked(userId: string): void;
+}
+
+/** Accounts: registration, login, token checks, revocation, listing and the first admin. */
 export class UserService {
+  private readonly limiter: RateLimiter;
+
   constructor(
     private readonly em: EntityManager,
     private readonly config: Config,
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
-  ) {}
+    private readonly revocations: RevocationListener,
+  ) {
+    this.limiter = new RateLimiter(em, config.limits);
+  }
 
   private get users() {
     return this.em.getRepository(User);
   }
 
-  async register(input: { email: string; password: string }): Promise<Session> {
+  /**
+   * Creates an account. Limited per client address (RATE_LIMITED), checked before any work.
+   */
+  async register(input: { email: string; password: string }, clientAddress: string): Promise<Session> {
+    const byAddress = rateKeys.address('register', clientAddress);
+    await this.limiter.hit([{ key: byAddress, max: this.config.limits.authPerAddress }], [byAddress]);
     const email = validateEmail(input.email);
     validatePassword(input.password, email);
     if (await this.users.findByEmail(email)) throw userErrors.emailTaken();
@@ -45,11 +62,72 @@ export class UserService {
     return this.session(user);
   }
 
-  async login(input: { email: string; password: string }): Promise<Session> {
-    const user = await this.users.findByEmail(normalizeEmail(input.email));
+  /**
+   * Signs in. Attempts are limited per client address and per account (whether or not the
+   * account exists, so the limit reveals nothing), counted before the password is checked so
+   * concurrent guesses cannot slip past the limit.
+   */
+  async login(input: { email: string; password: string }, clientAddress: string): Promise<Session> {
+    const email = normalizeEmail(input.email);
+    const byAddress = rateKeys.address('login', clientAddress);
+    const byAccount = rateKeys.account(email.slice(0, 254));
+    await this.limiter.hit(
+      [
+        { key: byAddress, max: this.config.limits.authPerAddress },
+        { key: byAccount, max: this.config.limits.loginPerAccount },
+      ],
+      [byAddress, byAccount],
+    );
+    const user = await this.users.findByEmail(email);
     const ok = await this.passwords.verify(input.password, user?.passwordHash ?? null);
     if (!user || !ok) throw authErrors.invalidCredentials();
     return this.session(user);
+  }
+
+  /** Revokes every token of the viewer, this one included ("sign out everywhere"). */
+  async logoutEverywhere(viewer: Viewer | null): Promise<boolean> {
+    const v = requireViewer(viewer);
+    await this.bumpTokenVersion(v.id);
+    return true;
+  }
+
+  /**
+   * Changes the viewer's password after checking the current one; every other token is revoked
+   * and a new session is returned.
+   */
+  async changePassword(viewer: Viewer | null, currentPassword: string, newPassword: string): Promise<Session> {
+    const v = requireViewer(viewer);
+    const user = await this.users.findOne({ id: v.id });
+    if (!user || !(await this.passwords.verify(currentPassword, user.passwordHash))) {
+      throw badUserInput('currentPassword', 'is not your current password');
+    }
+    validatePassword(newPassword, user.email);
+    user.passwordHash = await this.passwords.hash(newPassword);
+    user.tokenVersion += 1;
+    await this.em.flush();
+    this.revocations.revoked(user.id);
+    return this.session(user);
+  }
+
+  /** Sets a user's role (admins only); the user's tokens are revoked, so a demotion bites at once. */
+  async setRole(viewer: Viewer | null, userId: string, role: Role): Promise<User> {
+    requireAdmin(viewer);
+    const user = isUuid(userId) ? await this.users.findOne({ id: userId }) : null;
+    if (!user) throw userErrors.notFound();
+    if (user.role !== role) {
+      user.role = role;
+      user.tokenVersion += 1;
+      await this.em.flush();
+      this.revocations.revoked(user.id);
+    }
+    return user;
+  }
+
+  private async bumpTokenVersion(userId: string): Promise<void> {
+    const user = await this.users.findOneOrFail({ id: userId });
+    user.tokenVersion += 1;
+    await this.em.flush();
+    this.revocations.revoked(userId);
   }
 
   private async session(user: User): Promise<Session> {
@@ -66,7 +144,7 @@ export class UserService {
     if (!claims || !isUuid(claims.userId)) return null;
     const user = await this.users.findOne({ id: claims.userId });
     if (!user || user.tokenVersion !== claims.version) return null;
-    return { id: user.id, email: user.email, role: user.role };
+    return { id: user.id, email: user.email, role: user.role, tokenVersion: user.tokenVersion };
   }
 
   async me(viewer: Viewer | null): Promise<User> {
@@ -74,6 +152,11 @@ export class UserService {
     const user = await this.users.findOne({ id: v.id });
     if (!user) throw authErrors.unauthenticated();
     return user;
+  }
+
+  /** The current token version of a user, or null for a deleted user. */
+  async tokenVersion(userId: string): Promise<number | null> {
+    return (await this.users.findOne({ id: userId }))?.tokenVersion ?? null;
   }
 
   /** Finds a user by id (admins only). */

@@ -75,8 +75,14 @@ describe('validatePassword', () => {
 
   it('should accept a password of ten characters or more', () => {
     expect(MIN_PASSWORD_LENGTH).toBe(10);
-    expect(() => validatePassword('a'.repeat(10), email)).not.toThrow();
+    expect(() => validatePassword('k9v-Tq2#mz', email)).not.toThrow();
     expect(() => validatePassword('correct horse battery staple', email)).not.toThrow();
+  });
+
+  it('should refuse the most common passwords, whatever their case', () => {
+    for (const common of ['1234567890', 'Password123', 'QWERTYUIOP', 'iloveyou123']) {
+      expectBadInput(() => validatePassword(common, email), 'password');
+    }
   });
 
   it('should refuse a password shorter than ten characters', () => {

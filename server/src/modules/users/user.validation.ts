@@ -1,4 +1,5 @@
 import { badUserInput } from '../../errors/app-error.js';
+import { COMMON_PASSWORDS } from './common-passwords.js';
 
 /** Minimum password length. */
 export const MIN_PASSWORD_LENGTH = 10;
@@ -31,5 +32,8 @@ export function validatePassword(password: string, email: string): void {
   }
   if (normalizeEmail(password) === email) {
     throw badUserInput('password', 'must not be your email address');
+  }
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+    throw badUserInput('password', 'is one of the most common passwords; choose another');
   }
 }

@@ -1,12 +1,15 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126195911 extends Migration {
+export class Migration20261126200916 extends Migration {
 
   override async up(): Promise<void> {
     this.addSql(`create type "user_role" as enum ('USER', 'ADMIN');`);
     this.addSql(`create type "job_status" as enum ('PENDING', 'APPROVED', 'REJECTED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED');`);
     this.addSql(`create type "sim_outcome" as enum ('COMPLETED', 'FAILED');`);
     this.addSql(`create type "job_event_kind" as enum ('CREATED', 'TRANSITION', 'PROGRESS');`);
+    this.addSql(`create table "auth_attempts" ("id" bigserial primary key, "key" varchar(300) not null, "at" timestamptz(3) not null);`);
+    this.addSql(`create index "auth_attempts_key_at_idx" on "auth_attempts" ("key", "at");`);
+
     this.addSql(`create table "settings" ("key" varchar(64) not null, "value" text not null, constraint "settings_pkey" primary key ("key"));`);
 
     this.addSql(`create table "users" ("id" uuid not null, "email" varchar(254) not null, "password_hash" varchar(100) not null, "role" "user_role" not null default 'USER', "monthly_gpu_hours_limit" numeric(12,4) null, "token_version" int not null default 0, "created_at" timestamptz(3) not null, constraint "users_pkey" primary key ("id"));`);

@@ -1,0 +1,48 @@
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+
+/**
+ * Limits on what one GraphQL document may ask for, checked before any resolver runs. They are
+ * far above what the web app needs (its deepest query has depth 5) and far below what hurts.
+ */
+export const QUERY_LIMITS = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxDirectives: 10,
+  maxTokens: 2000,
+  maxCost: 5000,
+} as const;
+
+/** graphql-armor's protections for Apollo, with our limits. */
+export function queryArmor(): ApolloArmor {
+  return new ApolloArmor({
+    maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
+    maxAliases: { n: QUERY_LIMITS.maxAliases },
+    maxDirectives: { n: QUERY_LIMITS.maxDirectives },
+    // Tokens are limited by graphql-js's parser itself (`parseOptions` in Apollo, and in
+    // `parseAndValidate`), so an oversized document is a plain GRAPHQL_PARSE_FAILED (400).
+    maxTokens: { enabled: false },
+    costLimit: { maxCost: QUERY_LIMITS.maxCost },
+    // Suggestions ("Did you mean …?") help an attacker map a schema with introspection off.
+    blockFieldSuggestion: { enabled: false },
+  });
+}
+
+/**
+ * Parses and validates a document with the same limits as HTTP (for WebSocket operations,
+ * which do not pass through Apollo). Returns the document or the errors to send.
+ */
+export function parseAndValidate(
+  schema: GraphQLSchema,
+  query: string,
+  armor: ApolloArmor,
+): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
+  } catch (error) {
+    return { errors: [error instanceof GraphQLError ? error : new GraphQLError('Invalid query')] };
+  }
+  const errors = validate(schema, document, [...specifiedRules, ...armor.protect().validationRules]);
+  return errors.length > 0 ? { errors: [...errors] } : { document };
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { JobChangeHub } from '../events/job-change-hub.js';
+import type { Logger } from '../logger.js';
+import type { Viewer } from '../modules/auth/viewer.js';
+import { createServices, type AppDeps } from '../services.js';
+import { bearerToken, createContext } from './context.js';
+import { formatError } from './errors.js';
+import { parseAndValidate } from './query-limits.js';
+
+/** Largest WebSocket message accepted, in bytes. */
+export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
+/** A socket that sends no ConnectionInit within this time is closed (4408). */
+export const CONNECTION_INIT_TIMEOUT_MS = 3000;
+/** Close code for a user over their connection limit. */
+export const TOO_MANY_CONNECTIONS = 4429;
+
+type SocketExtra = {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+  viewer?: Viewer;
+  /** Ids of this connection's active subscriptions. */
+  operations?: Set<string>;
+};
+
+/**
+ * graphql-transport-ws on `/graphql`. A connection must carry a valid token in its
+ * connectionParams (else 4403); each user may hold a bounded number of connections and each
+ * connection a bounded number of subscriptions; every operation passes the same query limits as
+ * over HTTP. When a user's tokens are revoked, their open sockets are closed (4403).
+ */
+export class GraphQLWebSocketServer {
+  private readonly byUser = new Map<string, Set<SocketExtra>>();
+  private readonly server: ReturnType<typeof useServer>;
+  private readonly wss: WebSocketServer;
+
+  constructor(
+    httpServer: http.Server,
+    schema: GraphQLSchema,
+    armor: ApolloArmor,
+    private readonly parts: { orm: MikroORM; deps: AppDeps; jobChanges: JobChangeHub; log: Logger },
+  ) {
+    const { orm, deps, jobChanges, log } = parts;
+    const limits = deps.config.limits;
+    this.wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
+    this.server = useServer<Record<string, unknown>, SocketExtra>(
+      {
+        schema,
+        connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
+        onConnect: async (ctx) => {
+          const token = bearerToken(String(ctx.connectionParams?.authorization ?? ''));
+          const viewer = token === null ? null : await createServices(orm.em.fork(), deps).users.authenticate(token);
+          if (!viewer) return false;
+          const sockets = this.byUser.get(viewer.id) ?? new Set();
+          if (sockets.size >= limits.socketsPerUser) {
+            ctx.extra.socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
+            return false;
+          }
+          ctx.extra.viewer = viewer;
+          ctx.extra.operations = new Set();
+          sockets.add(ctx.extra);
+          this.byUser.set(viewer.id, sockets);
+          return true;
+        },
+        onClose: (ctx) => this.forget(ctx.extra),
+        onSubscribe: (ctx, id, payload) => {
+          const operations = ctx.extra.operations!;
+          if (operations.size >= limits.subscriptionsPerSocket) {
+            return [
+              new GraphQLError(`At most ${limits.subscriptionsPerSocket} subscriptions per connection`, {
+                extensions: { code: 'RATE_LIMITED' },
+              }),
+            ];
+          }
+          const checked = parseAndValidate(schema, payload.query, armor);
+          if ('errors' in checked) return checked.errors;
+          operations.add(id);
+          const requestId = randomUUID();
+          const viewer = ctx.extra.viewer ?? null;
+          const address = ctx.extra.request.socket.remoteAddress ?? 'unknown';
+          return {
+            schema,
+            document: checked.document,
+            variableValues: payload.variables,
+            operationName: payload.operationName,
+            contextValue: createContext(
+              requestId,
+              log.child({ requestId }),
+              address,
+              viewer,
+              createServices(orm.em.fork(), deps),
+              jobChanges,
+            ),
+          };
+        },
+        onComplete: (ctx, id) => {
+          ctx.extra.operations?.delete(id);
+        },
+        onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)) as never,
+      },
+      this.wss,
+    );
+  }
+
+  private forget(extra: SocketExtra): void {
+    if (!extra.viewer) return;
+    const sockets = this.byUser.get(extra.viewer.id);
+    sockets?.delete(extra);
+    if (sockets?.size === 0) this.byUser.delete(extra.viewer.id);
+  }
+
+  /** Open authenticated connections (for metrics and tests). */
+  get connections(): number {
+    let n = 0;
+    for (const set of this.byUser.values()) n += set.size;
+    return n;
+  }
+
+  /**
+   * Closes the sockets of `userId` opened with a token older than the user's current version
+   * (the revocation was announced by whichever process made it).
+   */
+  async revoke(userId: string): Promise<void> {
+    const sockets = this.byUser.get(userId);
+    if (!sockets?.size) return;
+    const current = await createServices(this.parts.orm.em.fork(), this.parts.deps).users.tokenVersion(userId);
+    for (const extra of sockets) {
+      if (current === null || extra.viewer!.tokenVersion !== current) {
+        extra.socket.close(CloseCode.Forbidden, 'Token revoked');
+      }
+    }
+  }
+
+  /** Closes every socket with 1001 (going away) and stops accepting new ones. */
+  async dispose(): Promise<void> {
+    await this.server.dispose();
+  }
+}
+
+/**
+ * Applies `formatError` to a subscription's results, so WebSocket clients get the same error
+ * codes and the same masking of unexpected errors as HTTP clients.
+ */
+function formatResult(result: ExecutionResult): ExecutionResult {
+  if (!result.errors?.length) return result;
+  return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) as never };
+}

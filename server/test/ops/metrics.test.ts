@@ -1,0 +1,215 @@
+/**
+ * `/metrics` after a real run: a job goes from submission to its end through the API and the
+ * simulator, and the Prometheus text then tells the same story as the database — job counts by
+ * status, reserved and charged GPU-hours, events relayed, subscribers, operation latency and the
+ * simulator's tick lag.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestServer, type TestUser } from '../harness.js';
+import { waitUntil } from '../multiprocess/child-process.js';
+import { JOB_CHANGES, Subscription, connect } from '../ws-client.js';
+
+/** One sample of the exposition: metric name, labels, value. */
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A scrape: the samples and the response's content type. */
+interface Scrape {
+  contentType: string;
+  samples: Sample[];
+}
+
+/** Parses the Prometheus text exposition format (samples only; HELP and TYPE lines skipped). */
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
+    if (!match) throw new Error(`not a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const [, key, raw] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[key!] = raw!.replace(/\\(["\\n])/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    }
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+
+function samplesOf(scrape: Scrape, name: string, labels: Record<string, string> = {}): Sample[] {
+  return scrape.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+}
+
+/** A series' labels as one string, whatever order they come in. */
+function seriesKey(labels: Record<string, string>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The one sample of `name` with `labels`; fails when there is none or several. */
+function valueOf(scrape: Scrape, name: string, labels: Record<string, string> = {}): number {
+  const found = samplesOf(scrape, name, labels);
+  if (found.length !== 1) throw new Error(`expected one sample of ${name}${JSON.stringify(labels)}, found ${found.length}`);
+  return found[0]!.value;
+}
+
+const CREATE_JOB = 'mutation CreateJob($input: CreateJobInput!) { createJob(input: $input) { id gpuHours } }';
+const APPROVE_JOB = 'mutation ApproveJob($id: ID!) { approveJob(id: $id) { status } }';
+const START_JOB = 'mutation StartJob($id: ID!) { startJob(id: $id) { status } }';
+const JOB = 'query Job($id: ID!) { job(id: $id) { status gpuHours chargedGpuHours events { to } } }';
+
+interface JobView {
+  status: string;
+  gpuHours: number;
+  chargedGpuHours: number | null;
+  events: { to: string }[];
+}
+
+describe('the /metrics endpoint', () => {
+  let server: TestServer;
+  let owner: TestUser;
+  let finished: JobView;
+  let pendingGpuHours: number;
+
+  async function scrape(): Promise<Scrape> {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    return { contentType: res.headers.get('content-type') ?? '', samples: parseExposition(await res.text()) };
+  }
+
+  async function createJob(name: string, gpuCount: number, hours: number): Promise<{ id: string; gpuHours: number }> {
+    const res = await server.gql<{ createJob: { id: string; gpuHours: number } }>(
+      CREATE_JOB,
+      { input: { name, gpuCount, hours } },
+      owner.token,
+    );
+    expect(res.errors).toBeUndefined();
+    return res.data!.createJob;
+  }
+
+  beforeAll(async () => {
+    // One simulated hour lasts 0.2 s and the simulator ticks every 50 ms: a 1-hour job ends within a second.
+    server = await TestServer.start(
+      { SIM_SECONDS_PER_HOUR: '0.2', SIM_TICK_MS: '50', EVENT_POLL_MS: '50' },
+      { role: 'all' },
+    );
+    const admin = await server.loginAdmin();
+    owner = await server.register('metrics');
+
+    const job = await createJob('metrics-run', 2, 1);
+    for (const mutation of [APPROVE_JOB, START_JOB]) {
+      const res = await server.gql(mutation, { id: job.id }, admin.token);
+      expect(res.errors).toBeUndefined();
+    }
+    finished = await waitUntil(
+      async () => {
+        const res = await server.gql<{ job: JobView }>(JOB, { id: job.id }, owner.token);
+        return ['COMPLETED', 'FAILED'].includes(res.data?.job.status ?? '') ? res.data!.job : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50, what: 'the job to finish' },
+    );
+    // A second job left waiting for an admin: the reserved and pending gauges have something to show.
+    pendingGpuHours = (await createJob('metrics-pending', 1, 3)).gpuHours;
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('should answer in the Prometheus text format', async () => {
+    expect((await scrape()).contentType).toMatch(/^text\/plain/);
+  });
+
+  it('should count jobs by status as the database does', async () => {
+    const metrics = await scrape();
+    const { rows } = await server.db.query<{ status: string; n: string }>('select status, count(*) as n from jobs group by status');
+    const inDb = Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+
+    const byStatus = samplesOf(metrics, 'gpuaas_jobs');
+    expect(byStatus.map((s) => s.labels.status).sort()).toEqual(
+      ['APPROVED', 'CANCELLED', 'COMPLETED', 'FAILED', 'PENDING', 'REJECTED', 'RUNNING'],
+    );
+    for (const sample of byStatus) expect(sample.value, sample.labels.status).toBe(inDb[sample.labels.status!] ?? 0);
+    expect(byStatus.reduce((sum, s) => sum + s.value, 0)).toBe(rows.reduce((sum, r) => sum + Number(r.n), 0));
+    expect(valueOf(metrics, 'gpuaas_jobs', { status: finished.status })).toBeGreaterThanOrEqual(1);
+
+    expect(valueOf(metrics, 'gpuaas_jobs_pending_approval')).toBe(1);
+    expect(valueOf(metrics, 'gpuaas_jobs_running')).toBe(0);
+  });
+
+  it('should report the GPU-hours reserved by open jobs and charged for finished ones', async () => {
+    const metrics = await scrape();
+    // Only the pending job is open; the finished one gave back what it did not use.
+    expect(valueOf(metrics, 'gpuaas_gpu_hours_reserved')).toBeCloseTo(pendingGpuHours, 6);
+    const charged = valueOf(metrics, 'gpuaas_gpu_hours_charged');
+    expect(charged).toBeGreaterThan(0);
+    expect(charged).toBeLessThanOrEqual(finished.gpuHours);
+    expect(charged).toBeCloseTo(finished.chargedGpuHours!, 6);
+  });
+
+  it('should count at least every event of the job as relayed', async () => {
+    // The relay is asynchronous: it may still be catching up on the job's last commit.
+    const relayed = await waitUntil(
+      async () => {
+        const value = valueOf(await scrape(), 'gpuaas_events_published_total');
+        return value >= finished.events.length ? value : undefined;
+      },
+      { timeoutMs: 5_000, what: `at least ${finished.events.length} events relayed` },
+    );
+    expect(relayed).toBeGreaterThanOrEqual(finished.events.length);
+    expect(valueOf(await scrape(), 'gpuaas_event_wakeups_sent_total')).toBeGreaterThan(0);
+  });
+
+  it('should count an open subscription while it lasts', async () => {
+    const before = valueOf(await scrape(), 'gpuaas_subscribers');
+    expect(before).toBe(0);
+    const ws = connect(server.url, owner.token);
+    try {
+      await ws.connected;
+      new Subscription(ws.client, JOB_CHANGES);
+      await waitUntil(async () => valueOf(await scrape(), 'gpuaas_subscribers') === before + 1, {
+        timeoutMs: 5_000,
+        what: 'the subscription to be counted',
+      });
+    } finally {
+      await ws.client.dispose();
+    }
+    await waitUntil(async () => valueOf(await scrape(), 'gpuaas_subscribers') === before, {
+      timeoutMs: 5_000,
+      what: 'the subscription to be forgotten',
+    });
+  });
+
+  it('should record the latency of each named operation in a histogram', async () => {
+    const metrics = await scrape();
+    const name = 'gpuaas_graphql_operation_duration_seconds';
+    // The label is the operation's name in the document (`mutation CreateJob`), not the field.
+    const labels = { operation: 'CreateJob', type: 'mutation', outcome: 'ok' };
+    expect(valueOf(metrics, `${name}_count`, labels)).toBe(2);
+    expect(valueOf(metrics, `${name}_sum`, labels)).toBeGreaterThan(0);
+    expect(valueOf(metrics, `${name}_count`, { operation: 'Job', type: 'query' })).toBeGreaterThan(0);
+
+    // Every series' buckets are cumulative and end at +Inf with the series' count.
+    const series = new Map<string, Sample[]>();
+    for (const bucket of samplesOf(metrics, `${name}_bucket`)) {
+      const { le: _le, ...rest } = bucket.labels;
+      const key = seriesKey(rest);
+      series.set(key, [...(series.get(key) ?? []), bucket]);
+    }
+    expect(series.has(seriesKey(labels))).toBe(true);
+    for (const [key, buckets] of series) {
+      const ordered = buckets
+        .map((b) => ({ le: b.labels.le === '+Inf' ? Infinity : Number(b.labels.le), value: b.value }))
+        .sort((a, b) => a.le - b.le);
+      for (let i = 1; i < ordered.length; i++) expect(ordered[i]!.value, key).toBeGreaterThanOrEqual(ordered[i - 1]!.value);
+      expect(ordered.at(-1)!.le).toBe(Infinity);
+      expect(ordered.at(-1)!.value).toBe(valueOf(metrics, `${name}_count`, Object.fromEntries(JSON.parse(key) as [string, string][])));
+    }
+  });
+
+  it('should record the simulator\'s tick lag', async () => {
+    const metrics = await scrape();
+    expect(valueOf(metrics, 'gpuaas_worker_tick_lag_seconds_count')).toBeGreaterThan(0);
+    expect(valueOf(metrics, 'gpuaas_worker_tick_lag_seconds_sum')).toBeGreaterThanOrEqual(0);
+  });
+});
