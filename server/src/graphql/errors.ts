@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { AppError } from '../errors/app-error.js';
+import { AppError, ErrorCode } from '../errors/app-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
 
@@ -57,7 +57,11 @@ export function operationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLCon
             );
           }
         },
-        async willSendResponse({ operationName, operation, errors }) {
+        async willSendResponse({ operationName, operation, errors, response }) {
+          const limited = errors?.map((e) => unwrapResolverError(e)).find(
+            (e): e is AppError => e instanceof AppError && e.code === ErrorCode.RATE_LIMITED,
+          );
+          if (limited) response.http.headers.set('retry-after', String(limited.details.retryAfter));
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
           const name = operationName ?? operation?.name?.value ?? 'anonymous';
           const type = operation?.operation ?? 'unknown';

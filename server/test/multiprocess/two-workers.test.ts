@@ -20,9 +20,12 @@ const SUCCESS_RATE = 0.8;
 /** One kind of logged error, without the numbers and ids that make every line unique. */
 function errorKind(line: LogLine): string {
   const err = (line.err ?? {}) as { type?: string; message?: string; stack?: string };
-  const message = (err.message ?? '').split(' - detail')[0]!.replace(/'[^']*'|\b\d+(\.\d+)?\b/g, '?').slice(-200);
-  const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at '))?.trim() ?? '';
-  return `${String(line.path ?? line.msg)}: ${String(err.type)}: ${message} ${frame}`;
+  const full = (err.message ?? '').split(' - detail')[0]!.replace(/'[^']*'|\b\d+(\.\d+)?\b/g, '?');
+  const message = full.length > 160 ? `${full.slice(0, 80)} … ${full.slice(-60)}` : full;
+  const frame = err.stack?.split('\n').find((l) => l.trim().startsWith('at ') && !l.includes('node_modules'))?.trim() ?? '';
+  // Aliases (c0, m3, …) differ per field of one document; the operation is what matters.
+  const where = line.path === undefined ? String(line.msg) : String(line.path).replace(/\d+/g, '');
+  return `${where}: ${String(err.type)}: ${message} ${frame}`;
 }
 
 /** How many times each kind of error was logged at level error or above. */
