@@ -106,7 +106,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     const deps: AppDeps = {
       config,
       passwords: new PasswordHasher(config.bcryptCost),
-      tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds),
+      tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds, config.jwtPreviousSecret),
       events: new CommitNotifier(
         (channel, payload = '') => orm.em.getConnection().execute('select pg_notify(?, ?)', [channel, payload]),
         log,

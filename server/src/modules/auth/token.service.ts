@@ -13,12 +13,19 @@ const ISSUER = 'gpuaas';
 /** Issues and checks HS256 JSON Web Tokens. */
 export class TokenService {
   private readonly key: Uint8Array;
+  private readonly previousKey: Uint8Array | undefined;
 
+  /**
+   * @param previousSecret a key being rotated out: tokens it signed are still accepted until
+   *   they expire; new tokens are always signed with `secret`.
+   */
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
+    previousSecret?: string,
   ) {
     this.key = new TextEncoder().encode(secret);
+    this.previousKey = previousSecret === undefined ? undefined : new TextEncoder().encode(previousSecret);
   }
 
   issue(claims: TokenClaims): Promise<string> {
@@ -36,8 +43,12 @@ export class TokenService {
    * expiry. Returns null for any token that fails, whatever the reason.
    */
   async verify(token: string): Promise<TokenClaims | null> {
+    return (await this.verifyWith(token, this.key)) ?? (this.previousKey ? this.verifyWith(token, this.previousKey) : null);
+  }
+
+  private async verifyWith(token: string, key: Uint8Array): Promise<TokenClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
+      const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
       if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') return null;
       return { userId: payload.sub, role: payload.role, version: typeof payload.ver === 'number' ? payload.ver : -1 };
     } catch {
