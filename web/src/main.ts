@@ -1,5 +1,17 @@
-import 'bootstrap/dist/css/bootstrap.min.css';
 import { createApp } from 'vue';
+import { connectApolloToSession } from './apollo/session-bridge';
 import App from './App.vue';
+import { followSessionInOtherTabs } from './features/auth/session';
+import { followDocumentLanguage } from './i18n/document-language';
+import { followDocumentTitle, followSessionEnd, router } from './router';
+import './styles.css';
 
-createApp(App).mount('#app');
+connectApolloToSession();
+followSessionInOtherTabs();
+followSessionEnd();
+followDocumentTitle();
+
+// Mount once Bootstrap (LTR or RTL, by language) has loaded, so the page never shows unstyled.
+void followDocumentLanguage().then(() => {
+  createApp(App).use(router).mount('#app');
+});

@@ -25,7 +25,7 @@ export interface QueryState<TData, TVariables extends OperationVariables> {
  */
 export function useQuery<TData, TVariables extends OperationVariables>(
   document: TypedDocumentNode<TData, TVariables>,
-  variables?: MaybeRefOrGetter<TVariables>,
+  variables?: MaybeRefOrGetter<NoInfer<TVariables>>,
   options: { fetchPolicy?: WatchQueryFetchPolicy } = {},
 ): QueryState<TData, TVariables> {
   const data = shallowRef<TData>();

@@ -9,6 +9,7 @@ export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   INVALID_TRANSITION: 'INVALID_TRANSITION',
+  RATE_LIMITED: 'RATE_LIMITED',
 } as const;
 
 /** What the UI needs to know about a failed operation. */

@@ -20,6 +20,8 @@ export const socketStatus = ref<SocketStatus>('offline');
 export const socketGeneration = ref(0);
 
 let client: Client | null = null;
+/** Which build is current: events of a replaced client (they may still fire) are ignored. */
+let currentBuild = 0;
 let token: string | null = null;
 /** Successful connections in this session: from the second on, something may have been missed. */
 let connections = 0;
@@ -59,28 +61,35 @@ function isCloseEvent(value: unknown): value is { code: number } {
   return typeof value === 'object' && value !== null && typeof (value as { code?: unknown }).code === 'number';
 }
 
+/** Disposes a client; its last connection attempt may still fail, which no one needs to hear about. */
+function dispose(old: Client): void {
+  void Promise.resolve(old.dispose()).catch(() => undefined);
+}
+
 function build(): void {
-  const forToken = token;
+  const buildId = ++currentBuild;
+  const isCurrent = () => buildId === currentBuild;
+  // A non-lazy client connects (and emits) while it is being created: handlers use buildId, not the client.
   const built: Client = createClient({
     url: socketUrl(),
     lazy: false,
-    connectionParams: { authorization: `Bearer ${forToken}` },
+    connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: Number.POSITIVE_INFINITY,
     shouldRetry: () => true,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, backoff(retries))),
     on: {
       connecting: () => {
-        if (client === built) socketStatus.value = 'connecting';
+        if (isCurrent()) socketStatus.value = 'connecting';
       },
       connected: () => {
-        if (client !== built) return;
+        if (!isCurrent()) return;
         socketStatus.value = 'live';
         failures = 0;
         connections += 1;
         if (connections > 1) reconnectedListeners.forEach((listener) => listener());
       },
       closed: (event) => {
-        if (client !== built) return;
+        if (!isCurrent()) return;
         if (isCloseEvent(event) && event.code === FORBIDDEN_CLOSE_CODE) {
           rejectedListeners.forEach((listener) => listener());
           return;
@@ -90,12 +99,12 @@ function build(): void {
     },
     onNonLazyError: () => {
       // graphql-ws stopped retrying (the server went away): start over with a new client.
-      if (client !== built) return;
+      if (!isCurrent()) return;
       socketStatus.value = 'connecting';
       clearTimeout(rebuildTimer);
       rebuildTimer = setTimeout(() => {
-        if (client !== built) return;
-        built.dispose();
+        if (!isCurrent()) return;
+        dispose(built);
         build();
       }, backoff(failures++));
     },
@@ -120,10 +129,11 @@ export function closeSocket(): void {
   clearTimeout(rebuildTimer);
   const old = client;
   client = null;
+  currentBuild += 1;
   token = null;
   socketStatus.value = 'offline';
   if (old) {
     socketGeneration.value += 1;
-    void old.dispose();
+    dispose(old);
   }
 }

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { createCache } from '../../apollo/client';
+import { applyJobToCache, filterOfStoreFieldName, insertionIndex, jobMatchesFilter } from './job-cache';
+import { JobsDocument } from './operations';
+import type { JobFields, JobFilter, JobsData } from './types';
+
+function job(id: string, status: JobFields['status'], createdAt: string, ownerId = 'u1'): JobFields {
+  return {
+    __typename: 'Job',
+    id,
+    name: `job ${id}`,
+    gpuType: 'A100',
+    gpuCount: 1,
+    hours: 1,
+    gpuHours: 1,
+    status,
+    progress: 0,
+    statusReason: null,
+    chargedGpuHours: null,
+    createdAt,
+    approvedAt: null,
+    startedAt: null,
+    finishedAt: null,
+    owner: { __typename: 'User', id: ownerId, email: `${ownerId}@example.org` },
+  };
+}
+
+function seed(cache: ReturnType<typeof createCache>, filter: JobFilter, jobs: JobFields[], hasNextPage = false) {
+  const data: JobsData = {
+    jobs: {
+      totalCount: jobs.length + (hasNextPage ? 10 : 0),
+      pageInfo: { hasNextPage, endCursor: 'end' },
+      edges: jobs.map((node) => ({ cursor: `c${node.id}`, node })),
+    },
+  };
+  const withTypes = {
+    jobs: {
+      __typename: 'JobConnection',
+      ...data.jobs,
+      pageInfo: { __typename: 'PageInfo', ...data.jobs.pageInfo },
+      edges: data.jobs.edges.map((edge) => ({ __typename: 'JobEdge', ...edge })),
+    },
+  };
+  cache.writeQuery({ query: JobsDocument, variables: { filter, first: 25 }, data: withTypes as JobsData });
+}
+
+function read(cache: ReturnType<typeof createCache>, filter: JobFilter) {
+  const data = cache.readQuery({ query: JobsDocument, variables: { filter, first: 25 } });
+  return { ids: data?.jobs.edges.map((edge) => edge.node.id), totalCount: data?.jobs.totalCount, statuses: data?.jobs.edges.map((e) => e.node.status) };
+}
+
+describe('job list helpers', () => {
+  it('should read the filter back from the cache field name', () => {
+    expect(filterOfStoreFieldName('jobs:{}')).toEqual({});
+    expect(filterOfStoreFieldName('jobs')).toEqual({});
+    expect(filterOfStoreFieldName('jobs:{"filter":{"status":"PENDING"}}')).toEqual({ status: 'PENDING' });
+    expect(filterOfStoreFieldName('jobs:{"filter":{"status":null,"userId":"7"}}')).toEqual({ userId: '7' });
+  });
+
+  it('should match jobs to filters by status and owner', () => {
+    const j = job('1', 'RUNNING', '2025-11-01T00:00:00Z', 'u7');
+    expect(jobMatchesFilter(j, {})).toBe(true);
+    expect(jobMatchesFilter(j, { status: 'RUNNING', userId: 'u7' })).toBe(true);
+    expect(jobMatchesFilter(j, { status: 'PENDING' })).toBe(false);
+    expect(jobMatchesFilter(j, { userId: 'u8' })).toBe(false);
+  });
+
+  it('should place a job newest first, or leave it to a later page', () => {
+    const loaded = [
+      { id: '3', createdAt: '2025-11-03T00:00:00Z' },
+      { id: '1', createdAt: '2025-11-01T00:00:00Z' },
+    ];
+    expect(insertionIndex({ id: '4', createdAt: '2025-11-04T00:00:00Z' }, loaded, false)).toBe(0);
+    expect(insertionIndex({ id: '2', createdAt: '2025-11-02T00:00:00Z' }, loaded, false)).toBe(1);
+    expect(insertionIndex({ id: '0', createdAt: '2025-10-01T00:00:00Z' }, loaded, false)).toBe(2);
+    expect(insertionIndex({ id: '0', createdAt: '2025-10-01T00:00:00Z' }, loaded, true)).toBeNull();
+  });
+});
+
+describe('applyJobToCache', () => {
+  it('should add a new job to every list it matches, at the top', () => {
+    const cache = createCache();
+    seed(cache, {}, [job('1', 'RUNNING', '2025-11-01T00:00:00Z')]);
+    seed(cache, { status: 'PENDING' }, []);
+    seed(cache, { status: 'RUNNING' }, [job('1', 'RUNNING', '2025-11-01T00:00:00Z')]);
+    applyJobToCache(cache, job('2', 'PENDING', '2025-11-02T00:00:00Z'));
+    expect(read(cache, {})).toMatchObject({ ids: ['2', '1'], totalCount: 2 });
+    expect(read(cache, { status: 'PENDING' })).toMatchObject({ ids: ['2'], totalCount: 1 });
+    expect(read(cache, { status: 'RUNNING' })).toMatchObject({ ids: ['1'], totalCount: 1 });
+  });
+
+  it('should move a job between status lists when its status changes', () => {
+    const cache = createCache();
+    const pending = job('2', 'PENDING', '2025-11-02T00:00:00Z');
+    seed(cache, {}, [pending]);
+    seed(cache, { status: 'PENDING' }, [pending]);
+    seed(cache, { status: 'APPROVED' }, []);
+    applyJobToCache(cache, { ...pending, status: 'APPROVED' });
+    expect(read(cache, {})).toMatchObject({ ids: ['2'], statuses: ['APPROVED'] });
+    expect(read(cache, { status: 'PENDING' })).toMatchObject({ ids: [], totalCount: 0 });
+    expect(read(cache, { status: 'APPROVED' })).toMatchObject({ ids: ['2'], totalCount: 1 });
+  });
+
+  it('should update progress in place without touching list membership', () => {
+    const cache = createCache();
+    const running = job('1', 'RUNNING', '2025-11-01T00:00:00Z');
+    seed(cache, { userId: 'u1' }, [running]);
+    applyJobToCache(cache, { ...running, progress: 42 });
+    const data = cache.readQuery({ query: JobsDocument, variables: { filter: { userId: 'u1' }, first: 25 } });
+    expect(data?.jobs.edges.map((e) => e.node.progress)).toEqual([42]);
+    expect(data?.jobs.totalCount).toBe(1);
+  });
+
+  it("should keep other users' jobs out of a user's list", () => {
+    const cache = createCache();
+    seed(cache, { userId: 'u1' }, []);
+    applyJobToCache(cache, job('9', 'PENDING', '2025-11-02T00:00:00Z', 'u2'));
+    expect(read(cache, { userId: 'u1' }).ids).toEqual([]);
+  });
+
+  it('should leave an old job to a later page of a long list', () => {
+    const cache = createCache();
+    seed(cache, {}, [job('5', 'PENDING', '2025-11-05T00:00:00Z')], true);
+    applyJobToCache(cache, job('1', 'RUNNING', '2025-11-01T00:00:00Z'));
+    expect(read(cache, {}).ids).toEqual(['5']);
+  });
+});

@@ -1,0 +1,36 @@
+import { ErrorCode, type OperationProblem } from '../apollo/errors';
+import { JOB_STATUSES, type JobStatus } from '../features/jobs/types';
+import { currentLocale, t } from './index';
+
+/**
+ * A failed operation in words for the current language. English shows the server's own message
+ * (it says which field and why, or what remains); other languages show a translation built from
+ * the error's code and details, falling back to the server's message.
+ */
+export function describeProblem(problem: OperationProblem, serverText: string = problem.message): string {
+  if (problem.code === null) return t('errors.network');
+  if (currentLocale.value === 'en') return serverText;
+  const ext = problem.extensions;
+  switch (problem.code) {
+    case ErrorCode.UNAUTHENTICATED:
+      return t('errors.unauthenticated');
+    case ErrorCode.FORBIDDEN:
+      return t('errors.forbidden');
+    case ErrorCode.NOT_FOUND:
+      return t('errors.notFound');
+    case ErrorCode.QUOTA_EXCEEDED:
+      return typeof ext.requestedGpuHours === 'number' && typeof ext.remainingGpuHours === 'number'
+        ? t('submit.errors.quota', { needed: ext.requestedGpuHours, remaining: ext.remainingGpuHours })
+        : serverText;
+    case ErrorCode.INVALID_TRANSITION:
+      return typeof ext.status === 'string' && (JOB_STATUSES as readonly string[]).includes(ext.status)
+        ? t('errors.invalidTransition', { status: t(`status.${ext.status as JobStatus}`) })
+        : serverText;
+    case ErrorCode.RATE_LIMITED:
+      return typeof ext.retryAfter === 'number' ? t('errors.rateLimited', { seconds: ext.retryAfter }) : serverText;
+    case ErrorCode.BAD_USER_INPUT:
+      return t('errors.badInput', { reason: serverText });
+    default:
+      return serverText;
+  }
+}
