@@ -93,6 +93,8 @@ export class ChildServer {
         cwd: SERVER_DIR,
         env: {
           ...process.env,
+          // The launcher reads the 'gpuaas started' line, whatever level the test run logs at.
+          LOG_LEVEL: 'info',
           PORT: '0',
           BCRYPT_COST: '10',
           ADMIN_EMAIL,
@@ -161,8 +163,18 @@ export class ChildServer {
   }
 
   /** One GraphQL operation over HTTP POST to this child. */
-  gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResponse<T>> {
-    return gqlAt<T>(this.url, query, variables, token);
+  async gql<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<GqlResponse<T>> {
+    try {
+      return await gqlAt<T>(this.url, query, variables, token);
+    } catch (error) {
+      // A request that got no answer: say whether the process is still there, and what it said.
+      const cause = (error as { cause?: unknown }).cause;
+      throw new Error(
+        `${this.describe()}: request failed (${String(error)}${cause ? `; ${String(cause)}` : ''}); ` +
+          `${this.exit ? `the process exited ${JSON.stringify(this.exit)}` : 'the process is running'}\n${this.output()}`,
+        { cause: error },
+      );
+    }
   }
 
   describe(): string {
