@@ -30,6 +30,22 @@ export default defineConfig({
           environment: 'happy-dom',
         },
       },
+      {
+        // Browser tests: Debian's Chromium, driven by playwright-core, against the built app served by a
+        // real server on a fresh PostgreSQL database (web/README.md, "Browser tests").
+        extends: true,
+        test: {
+          name: 'e2e',
+          root: 'web',
+          include: ['e2e/**/*.e2e.ts'],
+          globalSetup: ['../server/test/global-setup.ts', 'e2e/build-web.ts'],
+          setupFiles: ['../server/test/setup.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
     coverage: {
       provider: 'v8',

