@@ -215,7 +215,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   const { orm, deps, jobChanges, log, config, cleanups, metrics } = parts;
   const schema = await buildGraphQLSchema();
 
-  const armor = queryArmor();
+  const armor = queryArmor(config.introspection);
   const protection = armor.protect();
   const sockets = new GraphQLWebSocketServer(httpServer, schema, armor, { orm, deps, jobChanges, log });
   parts.onRevoked((userId) => {
@@ -227,6 +227,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
+    hideSchemaDetailsFromClientErrors: !config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },

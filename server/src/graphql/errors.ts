@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../errors/app-error.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
@@ -16,9 +16,17 @@ const REQUEST_ERROR_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
 ]);
 
+/** The application error behind a GraphQL error, raised in a resolver or wrapped directly. */
+function appErrorOf(error: unknown): AppError | undefined {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) return original;
+  if (original instanceof GraphQLError && original.originalError instanceof AppError) return original.originalError;
+  return undefined;
+}
+
 /** Whether an error is expected: a typed application error or a problem with the request. */
 function isExpected(formatted: GraphQLFormattedError, error: unknown): boolean {
-  return unwrapResolverError(error) instanceof AppError || REQUEST_ERROR_CODES.has(String(formatted.extensions?.code));
+  return appErrorOf(error) !== undefined || REQUEST_ERROR_CODES.has(String(formatted.extensions?.code));
 }
 
 /**
@@ -27,9 +35,9 @@ function isExpected(formatted: GraphQLFormattedError, error: unknown): boolean {
  * logged with its context by `errorLoggingPlugin`). Never a stack trace, never SQL.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const original = appErrorOf(error);
   const base = { locations: formatted.locations, path: formatted.path };
-  if (original instanceof AppError) {
+  if (original) {
     return { ...base, message: original.message, extensions: { ...original.details, code: original.code } };
   }
   if (isExpected(formatted, error)) {

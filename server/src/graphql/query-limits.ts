@@ -13,8 +13,11 @@ export const QUERY_LIMITS = {
   maxCost: 5000,
 } as const;
 
-/** graphql-armor's protections for Apollo, with our limits. */
-export function queryArmor(): ApolloArmor {
+/**
+ * graphql-armor's protections for Apollo, with our limits. With introspection off, "Did you mean
+ * …?" suggestions are removed too: they would map the schema for an attacker.
+ */
+export function queryArmor(introspection: boolean): ApolloArmor {
   return new ApolloArmor({
     maxDepth: { n: QUERY_LIMITS.maxDepth, flattenFragments: true },
     maxAliases: { n: QUERY_LIMITS.maxAliases },
@@ -23,8 +26,7 @@ export function queryArmor(): ApolloArmor {
     // `parseAndValidate`), so an oversized document is a plain GRAPHQL_PARSE_FAILED (400).
     maxTokens: { enabled: false },
     costLimit: { maxCost: QUERY_LIMITS.maxCost },
-    // Suggestions ("Did you mean …?") help an attacker map a schema with introspection off.
-    blockFieldSuggestion: { enabled: false },
+    blockFieldSuggestion: { enabled: !introspection },
   });
 }
 
@@ -41,8 +43,12 @@ export function parseAndValidate(
   try {
     document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
   } catch (error) {
-    return { errors: [error instanceof GraphQLError ? error : new GraphQLError('Invalid query')] };
+    const message = error instanceof GraphQLError ? error.message : 'Invalid query';
+    return { errors: [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
   }
-  const errors = validate(schema, document, [...specifiedRules, ...armor.protect().validationRules]);
-  return errors.length > 0 ? { errors: [...errors] } : { document };
+  // The same codes as Apollo gives over HTTP, whatever graphql-armor set.
+  const errors = validate(schema, document, [...specifiedRules, ...armor.protect().validationRules]).map(
+    (e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+  );
+  return errors.length > 0 ? { errors } : { document };
 }

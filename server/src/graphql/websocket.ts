@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { AppError, ErrorCode } from '../errors/app-error.js';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -72,11 +73,11 @@ export class GraphQLWebSocketServer {
         onSubscribe: (ctx, id, payload) => {
           const operations = ctx.extra.operations!;
           if (operations.size >= limits.subscriptionsPerSocket) {
-            return [
-              new GraphQLError(`At most ${limits.subscriptionsPerSocket} subscriptions per connection`, {
-                extensions: { code: 'RATE_LIMITED' },
-              }),
-            ];
+            const error = new AppError(
+              ErrorCode.RATE_LIMITED,
+              `At most ${limits.subscriptionsPerSocket} subscriptions per connection`,
+            );
+            return [new GraphQLError(error.message, { originalError: error })];
           }
           const checked = parseAndValidate(schema, payload.query, armor);
           if ('errors' in checked) return checked.errors;

@@ -61,8 +61,10 @@ export function validateJobRequest(input: JobRequest, limits: Limits): ValidJobR
 export function validateReason(reason: string | null | undefined): string | null {
   const trimmed = reason?.trim();
   if (!trimmed) return null;
-  if (trimmed.length > MAX_REASON_LENGTH) {
+  if ([...trimmed].length > MAX_REASON_LENGTH) {
     throw badUserInput('reason', `must be at most ${MAX_REASON_LENGTH} characters long`);
   }
+  // Line breaks and tabs are fine in a reason; other control characters are not.
+  if (/[^\P{Cc}\n\r\t]/u.test(trimmed)) throw badUserInput('reason', 'must not contain control characters');
   return trimmed;
 }

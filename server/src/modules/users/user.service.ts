@@ -10,7 +10,7 @@ import { RateLimiter, rateKeys } from '../auth/rate-limiter.js';
 import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
 import { Role, User } from './user.entity.js';
 import { userErrors } from './user.errors.js';
-import { normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
+import { isPlausibleEmail, normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
 import { badUserInput } from '../../errors/app-error.js';
 
 /** A signed-in session: the token and its user. */
@@ -69,8 +69,10 @@ export class UserService {
    */
   async login(input: { email: string; password: string }, clientAddress: string): Promise<Session> {
     const email = normalizeEmail(input.email);
+    // No account has such an email; it must not reach the database (PostgreSQL refuses NUL).
+    if (!isPlausibleEmail(email)) throw authErrors.invalidCredentials();
     const byAddress = rateKeys.address('login', clientAddress);
-    const byAccount = rateKeys.account(email.slice(0, 254));
+    const byAccount = rateKeys.account(email);
     await this.limiter.hit(
       [
         { key: byAddress, max: this.config.limits.authPerAddress },

@@ -8,6 +8,11 @@ export const MAX_PASSWORD_BYTES = 72;
 
 const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:.]{2,}$/;
 
+/** Whether an email could belong to an account at all (shape aside): short, no control characters. */
+export function isPlausibleEmail(email: string): boolean {
+  return email.length <= 254 && !/\p{Cc}/u.test(email);
+}
+
 /** Trims and lower-cases an email, so lookups and the unique index ignore case. */
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -16,7 +21,7 @@ export function normalizeEmail(email: string): string {
 /** Checks an email's shape and returns it normalised. */
 export function validateEmail(email: string): string {
   const normalized = normalizeEmail(email);
-  if (normalized.length > 254 || !EMAIL.test(normalized)) {
+  if (normalized.length > 254 || !EMAIL.test(normalized) || /\p{Cc}/u.test(normalized)) {
     throw badUserInput('email', 'must be a valid email address such as ada@example.org');
   }
   return normalized;
@@ -24,6 +29,9 @@ export function validateEmail(email: string): string {
 
 /** Checks a new password's strength; the message never echoes it. */
 export function validatePassword(password: string, email: string): void {
+  if (/\p{Cc}/u.test(password)) {
+    throw badUserInput('password', 'must not contain control characters');
+  }
   if ([...password].length < MIN_PASSWORD_LENGTH) {
     throw badUserInput('password', `must be at least ${MIN_PASSWORD_LENGTH} characters long`);
   }
