@@ -26,6 +26,7 @@ import { TokenService } from './modules/auth/token.service.js';
 import { SettingRepository } from './modules/settings/setting.repository.js';
 import { WEB_DIST_DIR } from './paths.js';
 import { createServices, type AppDeps } from './services.js';
+import { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
@@ -111,6 +112,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
         (channel, payload = '') => orm.em.getConnection().execute('select pg_notify(?, ?)', [channel, payload]),
         log,
       ),
+      jobCounts: new JobCountCache(),
     };
     const jobChanges = new JobChangeHub();
     let relay: JobEventRelay | undefined;

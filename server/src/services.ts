@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
 import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
+import type { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { QuotaService } from './modules/quotas/quota.service.js';
 import { UserService, type RevocationListener } from './modules/users/user.service.js';
@@ -13,6 +14,8 @@ export interface AppDeps {
   tokens: TokenService;
   /** Announces committed job events and token revocations (see `events/`). */
   events: CommitListener & RevocationListener;
+  /** Counts of large job lists, shared by the process's requests. */
+  jobCounts: JobCountCache;
 }
 
 /** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
@@ -28,6 +31,6 @@ export function createServices(em: EntityManager, deps: AppDeps): Services {
   return {
     users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events),
     quotas,
-    jobs: new JobService(em, deps.config, quotas, deps.events),
+    jobs: new JobService(em, deps.config, quotas, deps.events, deps.jobCounts),
   };
 }

@@ -11,6 +11,7 @@ import { jobErrors } from './job.errors.js';
 import { JobStatus, TERMINAL_STATUSES, TRANSITIONS, isAllowed, type JobAction } from './job-status.js';
 import { validateJobRequest, validateReason, type JobRequest } from './job.validation.js';
 import { drawRun } from './simulated-run.js';
+import { JobCountCache } from './job-count-cache.js';
 
 /** Told after every committed transaction that wrote job events, so they are announced. */
 export interface CommitListener {
@@ -32,6 +33,7 @@ export class JobService {
     private readonly config: Config,
     private readonly quotas: QuotaService,
     private readonly events: CommitListener,
+    private readonly counts: JobCountCache = new JobCountCache(),
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -93,7 +95,11 @@ export class JobService {
     }
     const filter = { ownerId, status: args.status ?? undefined };
     const jobs = this.em.getRepository(Job);
-    const [rows, totalCount] = await Promise.all([jobs.page(filter, first, cursor), jobs.countMatching(filter)]);
+    const countKey = `${filter.ownerId ?? '*'}:${filter.status ?? '*'}`;
+    const [rows, totalCount] = await Promise.all([
+      jobs.page(filter, first, cursor),
+      this.counts.get(countKey, () => jobs.countMatching(filter)),
+    ]);
     return toPage(rows, first, totalCount);
   }
 
