@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request } from 'express';
@@ -111,6 +111,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       events: new CommitNotifier(
         (channel, payload = '') => orm.em.getConnection().execute('select pg_notify(?, ?)', [channel, payload]),
         log,
+        config.eventsEnabled,
       ),
       jobCounts: new JobCountCache(),
     };
@@ -146,7 +147,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
       let revoked: (userId: string) => void = () => {};
       relay = new JobEventRelay(orm, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId));
-      await relay.start();
+      if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());
       await mountApi(app, httpServer, {
         orm, deps, jobChanges, log, config, cleanups, metrics,
@@ -232,6 +233,8 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
     hideSchemaDetailsFromClientErrors: !config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // Compact JSON: Apollo pretty-prints by default, which costs CPU and bytes on every response.
+    stringifyResult: (value) => JSON.stringify(value),
     parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
     validationRules: protection.validationRules,
     plugins: [
@@ -249,6 +252,8 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         },
       },
       ApolloServerPluginLandingPageDisabled(),
+      // No HTTP caching of GraphQL responses here; the plugin would hook every field.
+      ApolloServerPluginCacheControlDisabled(),
       operationPlugin(metrics),
     ],
   });

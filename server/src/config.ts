@@ -57,6 +57,11 @@ export interface Config {
   sim: SimulatorConfig;
   /** Fallback interval at which the event relay looks for new events without a wake-up. */
   eventPollMs: number;
+  /**
+   * Whether changes are announced (post-commit NOTIFY) and relayed to subscribers. Off only to
+   * measure the event path's cost: job_events rows are written either way.
+   */
+  eventsEnabled: boolean;
   logLevel: LogLevel;
   /** A second key still accepted for verification, while tokens signed with it expire (rotation). */
   jwtPreviousSecret: string | undefined;
@@ -225,6 +230,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       claimBatch: readNumber(env, 'WORKER_CLAIM_BATCH', 1000, { min: 1, max: 100_000, integer: true }),
     },
     eventPollMs: readNumber(env, 'EVENT_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
+    eventsEnabled: readBoolean(env, 'EVENTS_ENABLED', true),
     logLevel: logLevel as LogLevel,
     jwtPreviousSecret: readString(env, 'JWT_PREVIOUS_SECRET'),
     corsOrigins: readOrigins(env),

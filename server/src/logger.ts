@@ -37,5 +37,7 @@ export function createLogger(level: LogLevel = 'info', destination?: pino.Destin
     serializers: { err: pino.stdSerializers.err },
     formatters: { level: (label) => ({ level: label }) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  // Buffered, asynchronous writes to stdout: a synchronous write per line would stall requests.
+  // pino flushes the buffer when the process exits.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }

@@ -24,6 +24,8 @@ export class CommitNotifier implements CommitListener, RevocationListener {
   constructor(
     private readonly send: (channel: string, payload?: string) => Promise<unknown>,
     private readonly log: Logger,
+    /** False (EVENTS_ENABLED=false) sends no job-change wake-ups; revocations still go out. */
+    private readonly enabled = true,
   ) {}
 
   /** Announces, after its commit, that `userId`'s tokens were revoked (rare: not coalesced). */
@@ -34,6 +36,7 @@ export class CommitNotifier implements CommitListener, RevocationListener {
   }
 
   committed(): void {
+    if (!this.enabled) return;
     if (this.inFlight) {
       this.again = true;
       return;

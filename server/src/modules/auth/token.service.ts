@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 
 /** What a token says about its holder. */
@@ -12,8 +13,9 @@ const ISSUER = 'gpuaas';
 
 /** Issues and checks HS256 JSON Web Tokens. */
 export class TokenService {
-  private readonly key: Uint8Array;
-  private readonly previousKey: Uint8Array | undefined;
+  // Imported once as KeyObjects: jose would otherwise import a raw key on every sign and verify.
+  private readonly key: KeyObject;
+  private readonly previousKey: KeyObject | undefined;
 
   /**
    * @param previousSecret a key being rotated out: tokens it signed are still accepted until
@@ -24,8 +26,8 @@ export class TokenService {
     private readonly ttlSeconds: number,
     previousSecret?: string,
   ) {
-    this.key = new TextEncoder().encode(secret);
-    this.previousKey = previousSecret === undefined ? undefined : new TextEncoder().encode(previousSecret);
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
+    this.previousKey = previousSecret === undefined ? undefined : createSecretKey(Buffer.from(previousSecret, 'utf8'));
   }
 
   issue(claims: TokenClaims): Promise<string> {
@@ -46,7 +48,7 @@ export class TokenService {
     return (await this.verifyWith(token, this.key)) ?? (this.previousKey ? this.verifyWith(token, this.previousKey) : null);
   }
 
-  private async verifyWith(token: string, key: Uint8Array): Promise<TokenClaims | null> {
+  private async verifyWith(token: string, key: KeyObject): Promise<TokenClaims | null> {
     try {
       const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
       if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') return null;

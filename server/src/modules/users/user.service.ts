@@ -144,9 +144,9 @@ export class UserService {
   async authenticate(token: string): Promise<Viewer | null> {
     const claims = await this.tokens.verify(token);
     if (!claims || !isUuid(claims.userId)) return null;
-    const user = await this.users.findOne({ id: claims.userId });
+    const user = await this.users.credentialsOf(claims.userId);
     if (!user || user.tokenVersion !== claims.version) return null;
-    return { id: user.id, email: user.email, role: user.role, tokenVersion: user.tokenVersion };
+    return user;
   }
 
   async me(viewer: Viewer | null): Promise<User> {
