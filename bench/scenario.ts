@@ -1,0 +1,142 @@
+/** What every scenario is given, and the pieces they share. */
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type ProcessRole } from '../server/src/config.js';
+import type { LoadResult } from './closed-loop.js';
+import { summarizeCpuProfile } from './cpu-profile.js';
+import type { DatabaseServer } from './database.js';
+import { num, pct, type ScenarioResult } from './report.js';
+import { ServerProcess } from './server-process.js';
+import type { BenchSettings } from './settings.js';
+import { spread, type Spread } from './stats.js';
+
+export interface ScenarioContext {
+  settings: BenchSettings;
+  database: DatabaseServer;
+  /** A temporary folder for logs, profiles and data directories. */
+  dir: string;
+  /** The JWT key every server under test is given, so seeded users' tokens are valid. */
+  jwtSecret: string;
+}
+
+/** Configuration every server under test gets: the shared key, and production's log level. */
+export function serverConfig(ctx: ScenarioContext, extra: Record<string, string> = {}): Record<string, string> {
+  return { JWT_SECRET: ctx.jwtSecret, LOG_LEVEL: 'info', ...extra };
+}
+
+/**
+ * The servers a scenario started: each with the shared configuration, and with a CPU profile
+ * when BENCH_PROFILE is set. `stopAll` stops them (again: a no-op) and sums up their profiles.
+ */
+export class Servers {
+  private readonly running: ServerProcess[] = [];
+
+  constructor(private readonly ctx: ScenarioContext) {}
+
+  async start(name: string, role: ProcessRole, databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    const server = await ServerProcess.start({
+      name, role, databaseUrl, dir: this.ctx.dir, env: serverConfig(this.ctx, env), cpuProfile: this.ctx.settings.cpuProfile,
+    });
+    this.running.push(server);
+    return server;
+  }
+
+  async stopAll(): Promise<ScenarioResult['evidence']> {
+    const stopped = this.running.splice(0);
+    await Promise.all(stopped.map((s) => s.stop()));
+    if (!this.ctx.settings.cpuProfile) return [];
+    return stopped.flatMap((s) => {
+      const text = summarizeCpuProfile(path.join(this.ctx.dir, `${s.name}.cpuprofile`));
+      return text === null ? [] : [{ title: `CPU profile of ${s.name} (node --cpu-prof)`, text }];
+    });
+  }
+}
+
+/**
+ * Whether the server can switch its event path off (EVENTS_ENABLED=false: no NOTIFY after
+ * commits and no relay). Asked of the server's own configuration reader, so the benchmark
+ * measures "events off" over HTTP as soon as the server offers it.
+ */
+export function serverHasEventsSwitch(): boolean {
+  const config = loadConfig({ EVENTS_ENABLED: 'false' }) as unknown as Record<string, unknown>;
+  return config.eventsEnabled === false;
+}
+
+/** "1 client", "8 clients". */
+export function clientsLabel(n: number): string {
+  return `${n} client${n === 1 ? '' : 's'}`;
+}
+
+/** The figures of one load cell over its runs. */
+export interface CellFigures {
+  opsPerSecond: Spread;
+  p50Ms: Spread;
+  p99Ms: Spread;
+  /** CPU of the watched server process, in cores. */
+  serverCpu: Spread;
+  /** CPU of a second watched process (e.g. an idle API process beside it), in cores. */
+  secondCpu: Spread;
+  /** Fraction of all cores busy. */
+  machineCpu: Spread;
+  /** CPU of the load generator, in cores. */
+  loadCpu: Spread;
+  /** CPU of the embedded PostgreSQL, in cores (NaN with DATABASE_URL). */
+  postgresCpu: Spread;
+  /** CPU of everything else on the machine, in cores. */
+  otherCpu: Spread;
+  errors: number;
+  firstError: string | undefined;
+}
+
+/** Collects the runs of named load cells and sums each cell up. */
+export class Cells {
+  private readonly runs = new Map<string, LoadResult[]>();
+
+  add(key: string, result: LoadResult): void {
+    const list = this.runs.get(key) ?? [];
+    list.push(result);
+    this.runs.set(key, list);
+  }
+
+  has(key: string): boolean {
+    return this.runs.has(key);
+  }
+
+  get(key: string): CellFigures {
+    const list = this.runs.get(key) ?? [];
+    const of = (pick: (r: LoadResult) => number) => spread(list.map(pick));
+    return {
+      opsPerSecond: of((r) => r.opsPerSecond),
+      p50Ms: of((r) => r.p50Ms),
+      p99Ms: of((r) => r.p99Ms),
+      serverCpu: of((r) => r.cpu.process),
+      secondCpu: of((r) => r.cpu.watched[1] ?? Number.NaN),
+      machineCpu: of((r) => r.cpu.machine),
+      loadCpu: of((r) => r.cpu.self),
+      postgresCpu: of((r) => r.cpu.postgres),
+      otherCpu: of((r) => r.cpu.other),
+      errors: list.reduce((n, r) => n + r.errors, 0),
+      firstError: list.find((r) => r.firstError !== undefined)?.firstError,
+    };
+  }
+}
+
+/**
+ * Says what limits a cell measured over HTTP, from where the CPU went: the API process's single
+ * thread, or the machine's cores (and how much of them other work on the machine took).
+ */
+export function cpuFinding(what: string, cell: CellFigures): string {
+  const cpuPerOpMs = (cell.serverCpu.median / cell.opsPerSecond.median) * 1000;
+  const cores = os.cpus().length;
+  const split = [
+    `API ${num(cell.serverCpu.median, 2)}`,
+    Number.isNaN(cell.postgresCpu.median) ? '' : `PostgreSQL ${num(cell.postgresCpu.median, 2)}`,
+    `load generator ${num(cell.loadCpu.median, 2)}`,
+    `other processes ${num(cell.otherCpu.median, 2)}`,
+  ].filter((s) => s !== '');
+  let verdict = '';
+  if (cell.serverCpu.median >= 0.9) verdict = ' → limited by the API process\'s one JavaScript thread';
+  else if (cell.machineCpu.median >= 0.9) verdict = ` → limited by the machine's ${cores} cores`;
+  if (cell.otherCpu.median >= 0.25 * cores) verdict += '; other work on the machine took a large share, so this figure is depressed';
+  return `${what}: ${num(cpuPerOpMs, 2)} ms of API CPU per operation; cores used: ${split.join(', ')} (${pct(cell.machineCpu.median, 0)} of ${cores} busy)${verdict}.`;
+}

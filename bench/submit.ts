@@ -1,0 +1,235 @@
+/**
+ * Scenario 1, Submit: `createJob` over HTTP with valid tokens at 1, 8 and 32 concurrent clients
+ * (each its own user, so quota rows are not contended), against the same SQL the server issues
+ * for it, sent directly with `pg` at the same concurrency: the raw limit.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { CommitNotifier } from '../server/src/events/commit-notifier.js';
+import { createLogger } from '../server/src/logger.js';
+import { monthOf } from '../server/src/modules/quotas/quota-math.js';
+import { closedLoop } from './closed-loop.js';
+import { createScenarioDatabase, type ScenarioDatabase } from './database.js';
+import { CREATE_JOB, GraphQLHttpClient } from './graphql-client.js';
+import { fig, num, pct, ratio, type ScenarioResult, type Table, type TargetCheck } from './report.js';
+import { Cells, clientsLabel, cpuFinding, Servers, serverHasEventsSwitch, type ScenarioContext } from './scenario.js';
+import { insertUsers, SEEDED_LIMIT_GPU_HOURS, seedUsers, type SeededUser } from './seed.js';
+import type { ServerProcess } from './server-process.js';
+
+const JOB_INPUT = { name: 'bench-submit', gpuType: 'A100', gpuCount: 1, hours: 1 };
+
+/**
+ * One submission as raw SQL: the statements the server sends for `createJob` (captured from
+ * PostgreSQL's statement log), in the same order and transaction. The token check's user lookup
+ * runs first, outside the transaction, as it does in the server. With `events`, the CREATED row
+ * is written and the commit is announced through the server's own coalescing CommitNotifier;
+ * without, the row is still written (it is the job's history) but nothing is announced.
+ */
+async function rawSubmit(pool: pg.Pool, userId: string, notifier: CommitNotifier | null): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select "u0".* from "users" as "u0" where "u0"."id" = $1 limit 1', [userId]);
+    await client.query('begin');
+    const createdAt = new Date();
+    const month = monthOf(createdAt);
+    await client.query(
+      `insert into user_quotas (user_id, month, limit_gpu_hours, used_gpu_hours)
+       values ($1, $2, $3, 0) on conflict (user_id, month) do nothing`,
+      [userId, month, SEEDED_LIMIT_GPU_HOURS],
+    );
+    const reserved = await client.query(
+      `update user_quotas set used_gpu_hours = used_gpu_hours + $1
+       where user_id = $2 and month = $3 and limit_gpu_hours - used_gpu_hours >= $1
+       returning limit_gpu_hours, used_gpu_hours`,
+      [1, userId, month],
+    );
+    if (reserved.rowCount !== 1) throw new Error('quota exceeded');
+    const jobId = randomUUID();
+    await client.query(
+      `insert into "jobs" ("id", "owner_id", "name", "gpu_type", "gpu_count", "hours", "gpu_hours", "quota_month", "status",
+         "progress", "status_reason", "charged_gpu_hours", "created_at", "approved_at", "started_at", "finished_at",
+         "sim_outcome", "sim_run_hours", "sim_fail_reason", "sim_hours_done", "sim_advanced_at", "lease_owner", "lease_expires_at")
+       values ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', 0, NULL, NULL, $9, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+       returning "seq"`,
+      [jobId, userId, JOB_INPUT.name, JOB_INPUT.gpuType, 1, 1, 1, month, createdAt],
+    );
+    await client.query(
+      `insert into "job_events" ("job_id", "kind", "from_status", "to_status", "progress", "actor_id", "reason", "at")
+       values ($1, 'CREATED', NULL, 'PENDING', 0, $2, NULL, $3) returning "id", "tx_id"`,
+      [jobId, userId, new Date()],
+    );
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+  notifier?.committed();
+}
+
+type Path = 'http-on' | 'http-off' | 'raw-on' | 'raw-off';
+const PATH_LABEL: Record<Path, string> = {
+  'http-on': 'HTTP, events on',
+  'http-off': 'HTTP, events off',
+  'raw-on': 'raw SQL, events on',
+  'raw-off': 'raw SQL, events off',
+};
+
+export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { settings } = ctx;
+  const { clients: levels, warmupMs, durationMs } = settings.submit;
+  const started = performance.now();
+  const db = await createScenarioDatabase(ctx.database, 'submit');
+  // The raw SQL runs on a twin database: no API process LISTENs there, so its NOTIFYs wake no
+  // relay, and the raw limit is the database's alone.
+  const rawDb = await createScenarioDatabase(ctx.database, 'submit_raw');
+  let offDb: ScenarioDatabase | undefined;
+  const servers = new Servers(ctx);
+  try {
+    const users: SeededUser[] = await seedUsers(db.pool, ctx.jwtSecret, { count: Math.max(...levels), role: 'USER', prefix: 'submit' });
+    await insertUsers(rawDb.pool, users.map((u) => u.id), 'USER', 'submit');
+    const switchable = serverHasEventsSwitch();
+    const api = await servers.start('submit-api', 'api', db.url);
+    // Without its event path, the API runs on a twin database too: the relay of the one with
+    // events would otherwise read what it writes.
+    let apiOff: ServerProcess | undefined;
+    if (switchable) {
+      offDb = await createScenarioDatabase(ctx.database, 'submit_off');
+      await insertUsers(offDb.pool, users.map((u) => u.id), 'USER', 'submit');
+      apiOff = await servers.start('submit-api-events-off', 'api', offDb.url, { EVENTS_ENABLED: 'false' });
+    }
+    const paths: Path[] = switchable ? ['http-on', 'http-off', 'raw-on', 'raw-off'] : ['http-on', 'raw-on', 'raw-off'];
+
+    const cells = new Cells();
+    // Runs are interleaved (every cell once, then again) so drift on the machine hits all alike.
+    for (let run = 0; run < settings.runs; run++) {
+      for (const clients of levels) {
+        for (const path of paths) {
+          const key = `${path}:${clients}`;
+          if (path === 'http-on' || path === 'http-off') {
+            const server = path === 'http-on' ? api : apiOff!;
+            const http = new GraphQLHttpClient(server.url, clients);
+            cells.add(key, await closedLoop({
+              clients, warmupMs, durationMs, watchPids: [server.pid],
+              op: (c) => http.request(CREATE_JOB, { input: JOB_INPUT }, users[c]!.token),
+            }));
+            http.close();
+          } else {
+            const pool = new pg.Pool({ connectionString: rawDb.url, max: clients });
+            const notifier = path === 'raw-on'
+              ? new CommitNotifier((channel, payload = '') => pool.query('select pg_notify($1, $2)', [channel, payload]), createLogger('silent'))
+              : null;
+            cells.add(key, await closedLoop({ clients, warmupMs, durationMs, op: (c) => rawSubmit(pool, users[c]!.id, notifier) }));
+            await pool.end();
+          }
+        }
+      }
+    }
+
+    // The relay's cost, estimated: a second API process on the same database that serves nothing
+    // reads every event the measured one's relay reads, so its CPU, as a share of the measured
+    // process's, is what the relay costs. Measured after the cells above, which run without it.
+    if (!switchable) {
+      const idle = await servers.start('submit-api-idle', 'api', db.url);
+      for (let run = 0; run < settings.runs; run++) {
+        for (const clients of levels) {
+          const http = new GraphQLHttpClient(api.url, clients);
+          cells.add(`relay:${clients}`, await closedLoop({
+            clients, warmupMs, durationMs, watchPids: [api.pid, idle.pid],
+            op: (c) => http.request(CREATE_JOB, { input: JOB_INPUT }, users[c]!.token),
+          }));
+          http.close();
+        }
+      }
+    }
+
+    const table: Table = {
+      title: 'createJob: throughput and latency by path and concurrency',
+      columns: ['clients', 'path', 'createJob/s', 'p50 ms', 'p99 ms', 'API CPU (cores)', 'machine CPU busy', 'errors'],
+      rows: levels.flatMap((clients) =>
+        paths.map((path) => {
+          const c = cells.get(`${path}:${clients}`);
+          return [
+            String(clients), PATH_LABEL[path], fig(c.opsPerSecond), fig(c.p50Ms, 1), fig(c.p99Ms, 1),
+            path.startsWith('http') ? fig(c.serverCpu, 2) : '–', pct(c.machineCpu.median, 0), String(c.errors),
+          ];
+        }),
+      ),
+    };
+
+    const targets: TargetCheck[] = [];
+    const findings: string[] = [];
+    const summary: Table = {
+      title: 'createJob: HTTP against the raw limit, and the cost of the event path',
+      columns: ['clients', 'HTTP/s', 'raw/s', 'HTTP ÷ raw', 'target', 'event path cost, HTTP', 'event path cost, raw', 'target'],
+      rows: [],
+    };
+    for (const clients of levels) {
+      const httpOn = cells.get(`http-on:${clients}`).opsPerSecond.median;
+      const rawOn = cells.get(`raw-on:${clients}`).opsPerSecond.median;
+      const rawOff = cells.get(`raw-off:${clients}`).opsPerSecond.median;
+      const httpOff = switchable ? cells.get(`http-off:${clients}`).opsPerSecond.median : Number.NaN;
+      const share = httpOn / rawOn;
+      const httpCost = 1 - httpOn / httpOff;
+      const withIdle = cells.get(`relay:${clients}`);
+      const relayShare = withIdle.secondCpu.median / withIdle.serverCpu.median;
+      const rawCost = 1 - rawOn / rawOff;
+      const gated = clients >= 8;
+      summary.rows.push([
+        String(clients), num(httpOn), num(rawOn), ratio(share), gated ? '≥ 0.50×' : '–',
+        switchable ? pct(httpCost) : `≈ ${pct(relayShare)} (relay only, estimated)`, pct(rawCost), '≤ 10 %',
+      ]);
+      if (gated) {
+        targets.push({ target: `Submit at ${clientsLabel(clients)} ≥ 0.5 × raw`, measured: `${ratio(share)} (${num(httpOn)}/s vs ${num(rawOn)}/s)`, met: share >= 0.5 });
+      }
+      targets.push({
+        target: `Submit at ${clientsLabel(clients)}: the event path costs ≤ 10 %`,
+        measured: switchable
+          ? `HTTP ${pct(httpCost)}; raw SQL ${pct(rawCost)}`
+          : `HTTP not measured (the server has no EVENTS_ENABLED switch; its relay alone is estimated at ≈ ${pct(relayShare)} of the API's CPU); raw SQL ${pct(rawCost)}`,
+        met: switchable ? httpCost <= 0.1 : null,
+      });
+      findings.push(cpuFinding(`HTTP at ${clientsLabel(clients)}`, cells.get(`http-on:${clients}`)));
+      const raw = cells.get(`raw-on:${clients}`);
+      findings.push(
+        `Raw SQL at ${clientsLabel(clients)}, for comparison: the \`pg\` client spent ${num((raw.loadCpu.median / raw.opsPerSecond.median) * 1000, 2)} ms of CPU per submission` +
+          (Number.isNaN(raw.postgresCpu.median) ? '' : ` and PostgreSQL ${num((raw.postgresCpu.median / raw.opsPerSecond.median) * 1000, 2)} ms`) + '.',
+      );
+    }
+    for (const path of paths) {
+      for (const clients of levels) {
+        const c = cells.get(`${path}:${clients}`);
+        if (c.errors > 0) findings.push(`${PATH_LABEL[path]} at ${clientsLabel(clients)} had ${c.errors} errors, first: ${c.firstError}`);
+      }
+    }
+    if (!switchable) {
+      findings.push(
+        'The server has no switch for its event path, so "events off" is measured on the raw SQL only (no NOTIFY after commit). ' +
+          'Over HTTP the event path also includes the relay in every API process (LISTEN, reading every new event, loading their jobs): ' +
+          'its cost is estimated in extra HTTP cells run with a second, idle API process on the same database, whose relay does the same reads: ' +
+          'its CPU as a share of the measured API process\'s (which is CPU-bound, so its throughput drops by about as much). The NOTIFY the measured process sends is not in that estimate.',
+      );
+    }
+    return {
+      title: '1. Submit',
+      method: [
+        `Closed loop: each client sends its next \`createJob\` (the web app's mutation and selection) as soon as the previous answered; ${warmupMs} ms warm-up, then ${durationMs} ms measured.`,
+        'Every client is its own user with a valid token (users and tokens seeded directly; tokens signed by the server\'s TokenService), so no quota row is shared.',
+        'The API runs as its own process (`server/dist`, `--role api`, NODE_ENV=production, LOG_LEVEL=info, log to a file); the load generator runs in the bench process.',
+        'Raw limit: the same statements the server sends for one `createJob` (the token check\'s user lookup, then BEGIN, quota row insert-if-missing, the conditional reservation UPDATE, the job INSERT, the CREATED event INSERT, COMMIT), issued with `pg` on a pool of as many connections as clients. "Events on" adds the post-commit NOTIFY through the server\'s own coalescing CommitNotifier; "events off" leaves it out.',
+        'The event path: the NOTIFY after each commit and the relay that reads new events in every API process. The job_events row itself is the job\'s history and is written either way. Without a server switch, the relay\'s cost is estimated in extra HTTP cells with a second, idle API process on the same database.',
+      ],
+      tables: [table, summary],
+      targets,
+      findings,
+      evidence: await servers.stopAll(),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await servers.stopAll();
+    await db.drop();
+    await rawDb.drop();
+    await offDb?.drop();
+  }
+}
