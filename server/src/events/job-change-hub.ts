@@ -83,6 +83,11 @@ export class JobChangeHub {
     if (set?.size === 0) this.byOwner.delete(subscriber.viewer.id);
   }
 
+  /** Whether any subscription here may see a change of `ownerId`'s job. */
+  wants(ownerId: string): boolean {
+    return this.admins.size > 0 || this.byOwner.has(ownerId);
+  }
+
   /** Hands one committed change to every subscriber allowed to see it. */
   publish(change: JobChange): void {
     for (const s of this.admins) this.deliver(s, change);

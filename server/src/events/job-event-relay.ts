@@ -97,7 +97,11 @@ export class JobEventRelay {
     }
   }
 
-  private async publish(em: ReturnType<MikroORM['em']['fork']>, rows: EventRow[]): Promise<void> {
+  private async publish(em: ReturnType<MikroORM['em']['fork']>, all: EventRow[]): Promise<void> {
+    // Only changes someone here may see are worth loading their jobs for.
+    const rows = all.filter((r) => this.hub.wants(r.owner_id));
+    this.relayed += all.length - rows.length;
+    if (rows.length === 0) return;
     const ids = [...new Set(rows.map((r) => r.job_id))];
     const jobs = new Map(
       (await em.find(Job, { id: { $in: ids } }, { populate: ['owner'] })).map((job) => [job.id, job]),

@@ -2,10 +2,12 @@
  * Counts of large job lists, reused for a moment. Counting a list is exact and cheap while it
  * is small (an index-only scan of one user's jobs), but an admin's unfiltered count reads every
  * job: ~70 ms at a million jobs, on every page. A count of at least `threshold` is therefore
- * reused for up to `ttlMs`; smaller counts are always exact. One instance per process.
+ * reused: fresh for `ttlMs`, then served once more while one refresh runs in the background
+ * (so no request waits for a large count but the very first). Smaller counts are always exact.
+ * One instance per process.
  */
 export class JobCountCache {
-  private readonly entries = new Map<string, { count: number; at: number }>();
+  private readonly entries = new Map<string, { count: number; at: number; refreshing?: Promise<number> }>();
 
   constructor(
     private readonly threshold = 10_000,
@@ -13,10 +15,17 @@ export class JobCountCache {
     private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** The count under `key`: a fresh large one from the cache, else `count()` (remembered if large). */
+  /** The count under `key`: a large one from the cache (refreshed when old), else `count()`. */
   async get(key: string, count: () => Promise<number>): Promise<number> {
     const hit = this.entries.get(key);
-    if (hit && this.now() - hit.at < this.ttlMs) return hit.count;
+    if (!hit) return this.refresh(key, count);
+    if (this.now() - hit.at >= this.ttlMs && !hit.refreshing) {
+      hit.refreshing = this.refresh(key, count).catch(() => hit.count);
+    }
+    return hit.count;
+  }
+
+  private async refresh(key: string, count: () => Promise<number>): Promise<number> {
     const value = await count();
     if (value >= this.threshold) this.entries.set(key, { count: value, at: this.now() });
     else this.entries.delete(key);
