@@ -14,6 +14,7 @@ import {
   type GqlResponse,
   type TestUser,
 } from '../harness.js';
+import { expectHygienic } from '../hygiene.js';
 
 const REGISTER = `mutation ($input: RegisterInput!) {
   register(input: $input) { token user { id email role createdAt quota { month limitGpuHours usedGpuHours remainingGpuHours } } }
@@ -23,8 +24,6 @@ const ME = '{ me { id email role } }';
 const USERS = '{ users(first: 1) { totalCount } }';
 
 /** Text that only SQL or a database driver would put in a message. */
-const SQL_TEXT = /\b(select|insert into|delete from)\b|\bupdate\s+\S+\s+set\b|violates|duplicate key|constraint|relation "|syntax error at or near/i;
-
 let server: TestServer;
 
 beforeAll(async () => {
@@ -33,16 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Checks what every response must be: never a 500, a stack trace or SQL text. */
-function expectHygienic(res: GqlResponse<unknown>): void {
-  expect(res.status).toBeLessThan(500);
-  for (const error of res.errors ?? []) {
-    expect(error.extensions ?? {}).not.toHaveProperty('stacktrace');
-    expect(error.extensions ?? {}).not.toHaveProperty('exception');
-    expect(error.message).not.toMatch(SQL_TEXT);
-  }
-}
 
 /** `server.gql` with the hygiene check applied to its answer. */
 async function gql<T = Record<string, any>>(

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, errorCode, type GqlResponse, type TestUser } from '../harness.js';
+import { expectHygienic } from '../hygiene.js';
 
 const USERS_PAGE = `query ($first: Int, $after: String) {
   users(first: $first, after: $after) {
@@ -19,8 +20,6 @@ const SET_QUOTA = `mutation ($userId: ID!, $limitGpuHours: Float!) {
 const ME_QUOTA = '{ me { id quota { month limitGpuHours usedGpuHours remainingGpuHours } } }';
 
 /** Text that only SQL or a database driver would put in a message. */
-const SQL_TEXT = /\b(select|insert into|delete from)\b|\bupdate\s+\S+\s+set\b|violates|duplicate key|constraint|relation "|syntax error at or near/i;
-
 interface UserNode {
   id: string;
   email: string;
@@ -46,16 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** Checks what every response must be: never a 500, a stack trace or SQL text. */
-function expectHygienic(res: GqlResponse<unknown>): void {
-  expect(res.status).toBeLessThan(500);
-  for (const error of res.errors ?? []) {
-    expect(error.extensions ?? {}).not.toHaveProperty('stacktrace');
-    expect(error.extensions ?? {}).not.toHaveProperty('exception');
-    expect(error.message).not.toMatch(SQL_TEXT);
-  }
-}
 
 /** `server.gql` with the hygiene check applied to its answer. */
 async function gql<T = Record<string, any>>(
