@@ -274,6 +274,8 @@ describe('a job in the browser, live', () => {
     const submitError = user.getByTestId('submit-error');
     await submitError.waitFor();
     await expect(submitError.textContent()).resolves.toMatch(/needs 20 GPU-hours but only 10 .*remain/);
+    // The refusal brings the meter up to date: it now shows what really remains.
+    await expect.poll(() => quotaOf(user)).toMatchObject({ remaining: 10 });
     expect(createJobRequests).toBe(2);
     await expect(user.getByTestId('job-row').count()).resolves.toBe(1);
   });
