@@ -79,6 +79,11 @@ export class TestServer {
     return this.app.url;
   }
 
+  /** Starts a second API process in this process, on the same database and configuration (a replica). */
+  startReplica(): Promise<App> {
+    return startApp(this.config, { databaseUrl: this.databaseUrl, log: createLogger('silent'), host: '127.0.0.1', role: 'api' });
+  }
+
   /** Sends one GraphQL operation over HTTP POST. */
   async gql<T = Record<string, any>>(
     query: string,

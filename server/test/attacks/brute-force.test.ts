@@ -8,8 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type App } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
+import type { App } from '../../src/app.js';
 import { TEST_PASSWORD, TestServer } from '../harness.js';
 
 const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { token user { id } } }';
@@ -229,12 +228,7 @@ describe('login and registration limits behind a trusted proxy (TRUST_PROXY=true
   describe('with a second API replica on the same database', () => {
     let replica: App;
     beforeAll(async () => {
-      replica = await startApp(server.config, {
-        databaseUrl: server.databaseUrl,
-        log: createLogger('silent'),
-        host: '127.0.0.1',
-        role: 'api',
-      });
+      replica = await server.startReplica();
     });
     afterAll(async () => {
       await replica?.close();

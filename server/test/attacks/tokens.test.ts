@@ -6,8 +6,7 @@
 import { CloseCode } from 'graphql-ws';
 import { SignJWT, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type App } from '../../src/app.js';
-import { createLogger } from '../../src/logger.js';
+import type { App } from '../../src/app.js';
 import { TEST_PASSWORD, TestServer, errorCode, type TestUser } from '../harness.js';
 import { JOB_CHANGES, Subscription, connect, type Closed } from '../ws-client.js';
 
@@ -226,12 +225,7 @@ describe('token revocation', () => {
     describe('on another API replica', () => {
       let replica: App;
       beforeAll(async () => {
-        replica = await startApp(server.config, {
-          databaseUrl: server.databaseUrl,
-          log: createLogger('silent'),
-          host: '127.0.0.1',
-          role: 'api',
-        });
+        replica = await server.startReplica();
       });
       afterAll(async () => {
         await replica?.close();
