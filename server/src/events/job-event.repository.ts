@@ -48,12 +48,18 @@ export class JobEventRepository {
     return { txId: rows[0]!.xmin, id: '0' };
   }
 
-  /** Final events after `cursor`, in (tx_id, id) order, at most `limit`. */
+  /**
+   * Final events after `cursor`, in (tx_id, id) order, at most `limit`.
+   *
+   * The owner is looked up per event with a subquery on the jobs' primary key rather than by a
+   * join: the planner cannot estimate the row comparison on xid8 (it assumes a third of the
+   * table matches), and with a join it would then hash the whole jobs table on every read.
+   */
   after(cursor: EventCursor, limit: number): Promise<EventRow[]> {
     return this.em.execute<EventRow[]>(
-      `select e.id, e.tx_id::text as tx_id, e.job_id, j.owner_id, e.kind, e.from_status, e.to_status, e.progress, e.at
+      `select e.id, e.tx_id::text as tx_id, e.job_id, (select j.owner_id from jobs j where j.id = e.job_id) as owner_id,
+              e.kind, e.from_status, e.to_status, e.progress, e.at
          from job_events e
-         join jobs j on j.id = e.job_id
         where (e.tx_id, e.id) > (?::xid8, ?::bigint)
           and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
         order by e.tx_id, e.id
