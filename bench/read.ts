@@ -4,6 +4,7 @@
  * repository issues for the same page. Each client walks a few pages by cursor, then starts over.
  */
 import pg from 'pg';
+import { countStatement, pageStatement, type Statement } from '../server/src/modules/jobs/job.queries.js';
 import { closedLoop } from './closed-loop.js';
 import { createScenarioDatabase, type ScenarioDatabase } from './database.js';
 import { GraphQLHttpClient, JOBS_PAGE } from './graphql-client.js';
@@ -14,37 +15,18 @@ import { seedJobHistory, seedUsers, settleQuotas, vacuumAnalyze, type SeededUser
 const PAGE_SIZE = 20;
 const P99_TARGET_MS = 25;
 
-/** The columns MikroORM selects for a page: every job column and the owner's, joined. */
-const PAGE_SELECT = `select "j".*, "o"."id" as "o__id", "o"."email" as "o__email", "o"."password_hash" as "o__password_hash",
-  "o"."role" as "o__role", "o"."monthly_gpu_hours_limit" as "o__monthly_gpu_hours_limit",
-  "o"."token_version" as "o__token_version", "o"."created_at" as "o__created_at"
-  from "jobs" as "j" left join "users" as "o" on "j"."owner_id" = "o"."id"`;
-
 /**
- * The SQL of one page as `JobRepository.page` builds it (captured from PostgreSQL's statement
- * log): optionally one owner's jobs, a row-comparison keyset seek after the cursor, newest first,
- * one row more than the page to tell whether more follow.
+ * The SQL of one page, as the server sends it: `pageStatement` of the server's job queries
+ * (optionally one owner's jobs, a row-comparison keyset seek after the cursor, newest first, one
+ * row more than the page to tell whether more follow).
  */
-function pageQuery(ownerId: string | null, after: { createdAt: Date; id: string } | null): { text: string; values: unknown[] } {
-  const where: string[] = [];
-  const values: unknown[] = [];
-  if (ownerId !== null) {
-    values.push(ownerId);
-    where.push(`"j"."owner_id" = $${values.length}`);
-  }
-  if (after !== null) {
-    values.push(after.createdAt, after.id);
-    where.push(`((j.created_at, j.id) < ($${values.length - 1}, $${values.length}))`);
-  }
-  const filter = where.length > 0 ? ` where ${where.join(' and ')}` : '';
-  return { text: `${PAGE_SELECT}${filter} order by "j"."created_at" desc, "j"."id" desc limit ${PAGE_SIZE + 1}`, values };
+function pageQuery(ownerId: string | null, after: { createdAt: Date; id: string } | null): Statement {
+  return pageStatement({ ownerId: ownerId ?? undefined }, PAGE_SIZE, after);
 }
 
-/** The count the server runs next to every page (`JobRepository.countMatching`). */
-function countQuery(ownerId: string | null): { text: string; values: unknown[] } {
-  return ownerId === null
-    ? { text: 'select count(*) as "count" from "jobs" as "j"', values: [] }
-    : { text: 'select count(*) as "count" from "jobs" as "j" where "j"."owner_id" = $1', values: [ownerId] };
+/** The count the server runs next to every page (`countStatement`). */
+function countQuery(ownerId: string | null): Statement {
+  return countStatement({ ownerId: ownerId ?? undefined });
 }
 
 type Persona = 'user' | 'admin';
@@ -227,7 +209,7 @@ export async function runRead(ctx: ScenarioContext): Promise<ScenarioResult> {
       method: [
         `Seeding: ${num(userCount)} users and their job history (round-robin owners, six months of creation times, mostly finished jobs) inserted with one \`insert … select from generate_series\` per size, then VACUUM ANALYZE. ${seeding.join('; ')}.`,
         `HTTP: the web app's \`Jobs\` query (\`jobs(first: ${PAGE_SIZE})\` with totalCount, pageInfo and every job field with its owner); a user client pages through its own jobs (each client a different user, ${num(largest / userCount)} jobs each at the largest size), an admin client through everyone's.`,
-        `Raw keyset: the page SQL that JobRepository.page builds (captured from PostgreSQL's statement log: the owner join, the row-comparison seek after the cursor, \`limit ${PAGE_SIZE + 1}\`) on a \`pg\` pool with one connection per client. "+ count(*)" adds the count the server runs beside each page.`,
+        `Raw keyset: the page SQL the server sends, imported from its job queries (the owner join, the row-comparison seek after the cursor, one row more than the page) on a \`pg\` pool with one connection per client. "+ count(*)" adds the count the server runs beside each page.`,
         `${warmupMs} ms warm-up and ${durationMs} ms measured per cell; closed loop.`,
       ],
       tables: [main, sizes],

@@ -7,7 +7,10 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { CommitNotifier } from '../server/src/events/commit-notifier.js';
 import { createLogger } from '../server/src/logger.js';
+import { SUBMIT_SQL, submitValues } from '../server/src/modules/jobs/job.queries.js';
 import { monthOf } from '../server/src/modules/quotas/quota-math.js';
+import { CREDENTIALS_SQL, type UserRecord } from '../server/src/modules/users/user.queries.js';
+import { Role } from '../server/src/modules/users/user.entity.js';
 import { closedLoop } from './closed-loop.js';
 import { createScenarioDatabase, type ScenarioDatabase } from './database.js';
 import { CREATE_JOB, GraphQLHttpClient } from './graphql-client.js';
@@ -19,52 +22,20 @@ import type { ServerProcess } from './server-process.js';
 const JOB_INPUT = { name: 'bench-submit', gpuType: 'A100', gpuCount: 1, hours: 1 };
 
 /**
- * One submission as raw SQL: the statements the server sends for `createJob` (captured from
- * PostgreSQL's statement log), in the same order and transaction. The token check's user lookup
- * runs first, outside the transaction, as it does in the server. With `events`, the CREATED row
- * is written and the commit is announced through the server's own coalescing CommitNotifier;
- * without, the row is still written (it is the job's history) but nothing is announced.
+ * One submission as raw SQL: the statements the server sends for `createJob`, their very texts
+ * imported from the server. The token check's user lookup first, then the submission's single
+ * statement (reservation, job and CREATED event; no BEGIN or COMMIT needed). With `events`, the
+ * commit is announced through the server's own coalescing CommitNotifier; without, the event row
+ * is still written (it is the job's history) but nothing is announced.
  */
-async function rawSubmit(pool: pg.Pool, userId: string, notifier: CommitNotifier | null): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('select "u0".* from "users" as "u0" where "u0"."id" = $1 limit 1', [userId]);
-    await client.query('begin');
-    const createdAt = new Date();
-    const month = monthOf(createdAt);
-    await client.query(
-      `insert into user_quotas (user_id, month, limit_gpu_hours, used_gpu_hours)
-       values ($1, $2, $3, 0) on conflict (user_id, month) do nothing`,
-      [userId, month, SEEDED_LIMIT_GPU_HOURS],
-    );
-    const reserved = await client.query(
-      `update user_quotas set used_gpu_hours = used_gpu_hours + $1
-       where user_id = $2 and month = $3 and limit_gpu_hours - used_gpu_hours >= $1
-       returning limit_gpu_hours, used_gpu_hours`,
-      [1, userId, month],
-    );
-    if (reserved.rowCount !== 1) throw new Error('quota exceeded');
-    const jobId = randomUUID();
-    await client.query(
-      `insert into "jobs" ("id", "owner_id", "name", "gpu_type", "gpu_count", "hours", "gpu_hours", "quota_month", "status",
-         "progress", "status_reason", "charged_gpu_hours", "created_at", "approved_at", "started_at", "finished_at",
-         "sim_outcome", "sim_run_hours", "sim_fail_reason", "sim_hours_done", "sim_advanced_at", "lease_owner", "lease_expires_at")
-       values ($1, $2, $3, $4, $5, $6, $7, $8, 'PENDING', 0, NULL, NULL, $9, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
-       returning "seq"`,
-      [jobId, userId, JOB_INPUT.name, JOB_INPUT.gpuType, 1, 1, 1, month, createdAt],
-    );
-    await client.query(
-      `insert into "job_events" ("job_id", "kind", "from_status", "to_status", "progress", "actor_id", "reason", "at")
-       values ($1, 'CREATED', NULL, 'PENDING', 0, $2, NULL, $3) returning "id", "tx_id"`,
-      [jobId, userId, new Date()],
-    );
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+async function rawSubmit(pool: pg.Pool, user: UserRecord, notifier: CommitNotifier | null): Promise<void> {
+  await pool.query(CREDENTIALS_SQL, [user.id]);
+  const createdAt = new Date();
+  const { rowCount } = await pool.query(SUBMIT_SQL, submitValues({
+    ...JOB_INPUT, id: randomUUID(), owner: user, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours,
+    quotaMonth: monthOf(createdAt), createdAt, monthlyLimit: SEEDED_LIMIT_GPU_HOURS,
+  }));
+  if (rowCount !== 1) throw new Error('quota exceeded');
   notifier?.committed();
 }
 
@@ -89,6 +60,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
   try {
     const users: SeededUser[] = await seedUsers(db.pool, ctx.jwtSecret, { count: Math.max(...levels), role: 'USER', prefix: 'submit' });
     await insertUsers(rawDb.pool, users.map((u) => u.id), 'USER', 'submit');
+    const records: UserRecord[] = users.map((u) => ({ id: u.id, email: `${u.id}@bench`, role: Role.USER, monthlyGpuHoursLimit: null, createdAt: new Date() }));
     const switchable = serverHasEventsSwitch();
     const api = await servers.start('submit-api', 'api', db.url);
     // Without its event path, the API runs on a twin database too: the relay of the one with
@@ -120,7 +92,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
             const notifier = path === 'raw-on'
               ? new CommitNotifier((channel, payload = '') => pool.query('select pg_notify($1, $2)', [channel, payload]), createLogger('silent'))
               : null;
-            cells.add(key, await closedLoop({ clients, warmupMs, durationMs, op: (c) => rawSubmit(pool, users[c]!.id, notifier) }));
+            cells.add(key, await closedLoop({ clients, warmupMs, durationMs, op: (c) => rawSubmit(pool, records[c]!, notifier) }));
             await pool.end();
           }
         }
@@ -217,7 +189,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         `Closed loop: each client sends its next \`createJob\` (the web app's mutation and selection) as soon as the previous answered; ${warmupMs} ms warm-up, then ${durationMs} ms measured.`,
         'Every client is its own user with a valid token (users and tokens seeded directly; tokens signed by the server\'s TokenService), so no quota row is shared.',
         'The API runs as its own process (`server/dist`, `--role api`, NODE_ENV=production, LOG_LEVEL=info, log to a file); the load generator runs in the bench process.',
-        'Raw limit: the same statements the server sends for one `createJob` (the token check\'s user lookup, then BEGIN, quota row insert-if-missing, the conditional reservation UPDATE, the job INSERT, the CREATED event INSERT, COMMIT), issued with `pg` on a pool of as many connections as clients. "Events on" adds the post-commit NOTIFY through the server\'s own coalescing CommitNotifier; "events off" leaves it out.',
+        'Raw limit: the same statements the server sends for one `createJob`, their texts imported from the server (the token check\'s user lookup, then the submission\'s one statement: the quota reservation, the job INSERT and the CREATED event INSERT as data-modifying CTEs), issued with `pg` on a pool of as many connections as clients. "Events on" adds the post-commit NOTIFY through the server\'s own coalescing CommitNotifier; "events off" leaves it out.',
         'The event path: the NOTIFY after each commit and the relay that reads new events in every API process. The job_events row itself is the job\'s history and is written either way. Without a server switch, the relay\'s cost is estimated in extra HTTP cells with a second, idle API process on the same database.',
       ],
       tables: [table, summary],

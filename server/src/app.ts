@@ -11,6 +11,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request } from 'express';
 import type { Config, ProcessRole } from './config.js';
 import { isReady, migrate, openOrm } from './db/orm.js';
+import { Sql } from './db/sql.js';
 import { bearerToken, createContext, type GraphQLContext } from './graphql/context.js';
 import { formatError, operationPlugin } from './graphql/errors.js';
 import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
@@ -31,6 +32,12 @@ import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
 import { SimulationWorker } from './worker/simulation-worker.js';
+
+/**
+ * Connections of the plain-SQL pool (`db/sql.ts`), beside MikroORM's 10: a process opens at most
+ * 20 to PostgreSQL.
+ */
+const SQL_POOL_SIZE = 10;
 
 /** A running gpuaas process. */
 export interface App {
@@ -100,6 +107,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
   const serveApi = role !== 'worker';
   const orm = await openOrm(options.databaseUrl, (message) => log.debug({}, message));
   const cleanups: (() => Promise<void>)[] = [];
+  const sql = Sql.open(options.databaseUrl, SQL_POOL_SIZE, (error) => log.warn({ err: error }, 'A database connection failed while idle'));
   try {
     const applied = await migrate(orm);
     if (applied.length > 0) log.info({ migrations: applied }, 'Migrations applied');
@@ -114,6 +122,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
         config.eventsEnabled,
       ),
       jobCounts: new JobCountCache(),
+      sql,
     };
     const jobChanges = new JobChangeHub();
     let relay: JobEventRelay | undefined;
@@ -191,11 +200,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
         await worker?.stop();
         // In order: stop relaying, drain Apollo (closing sockets with 1001), close the listener.
         for (const cleanup of cleanups) await cleanup();
+        await sql.close();
         await orm.close();
       },
     };
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
+    await sql.close();
     await orm.close();
     throw error;
   }

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from './config.js';
+import type { Sql } from './db/sql.js';
 import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
 import type { JobCountCache } from './modules/jobs/job-count-cache.js';
@@ -16,6 +17,8 @@ export interface AppDeps {
   events: CommitListener & RevocationListener;
   /** Counts of large job lists, shared by the process's requests. */
   jobCounts: JobCountCache;
+  /** Plain SQL for the statements every request runs (see `db/sql.ts`). */
+  sql: Sql;
 }
 
 /** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
@@ -29,8 +32,8 @@ export interface Services {
 export function createServices(em: EntityManager, deps: AppDeps): Services {
   const quotas = new QuotaService(em, deps.config);
   return {
-    users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events),
+    users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events, deps.sql),
     quotas,
-    jobs: new JobService(em, deps.config, quotas, deps.events, deps.jobCounts),
+    jobs: new JobService(em, deps.config, quotas, deps.events, deps.sql, deps.jobCounts),
   };
 }

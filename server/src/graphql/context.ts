@@ -2,7 +2,7 @@ import type { JobChangeHub } from '../events/job-change-hub.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { QuotaView } from '../modules/quotas/quota.service.js';
-import type { User } from '../modules/users/user.entity.js';
+import type { UserRecord } from '../modules/users/user.queries.js';
 import type { Services } from '../services.js';
 import { BatchLoader } from './batch-loader.js';
 
@@ -20,7 +20,7 @@ export interface GraphQLContext {
   /** This process's job change subscribers. */
   jobChanges: JobChangeHub;
   /** Per-operation batch loaders. */
-  loaders: { quota: BatchLoader<User, QuotaView> };
+  loaders: { quota: BatchLoader<UserRecord, QuotaView> };
 }
 
 /** Builds an operation's context from its services and viewer. */

@@ -50,6 +50,18 @@ describe('TokenService', () => {
     expect(await shortLived.verify(token)).toBeNull();
   });
 
+  it('should still answer right once more tokens were verified than it remembers', async () => {
+    const service = new TokenService(SECRET, 3600);
+    const claims = Array.from({ length: 10_050 }, (_, i) => ({ ...CLAIMS, version: i }));
+    const issued = await Promise.all(claims.map((c) => service.issue(c)));
+    for (const token of issued) await service.verify(token);
+    // The first ones were forgotten and are checked again; the last ones are remembered.
+    expect(await service.verify(issued[0]!)).toEqual(claims[0]);
+    expect(await service.verify(issued.at(-1)!)).toEqual(claims.at(-1));
+    const [header, , signature] = issued[1]!.split('.');
+    expect(await service.verify(`${header}.${b64({ sub: CLAIMS.userId, role: 'ADMIN', ver: 1, iss: 'gpuaas', exp: now() + 60 })}.${signature}`)).toBeNull();
+  });
+
   it('should refuse a token signed with another key', async () => {
     const token = await new TokenService('another-secret-of-at-least-32-chars', 3600).issue(CLAIMS);
     expect(await tokens.verify(token)).toBeNull();

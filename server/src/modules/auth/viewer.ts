@@ -1,11 +1,9 @@
 import { Role } from '../users/user.entity.js';
+import type { UserRecord } from '../users/user.queries.js';
 import { authErrors } from './auth.errors.js';
 
 /** The authenticated user making a request, as read from the database for that request. */
-export interface Viewer {
-  id: string;
-  email: string;
-  role: Role;
+export interface Viewer extends UserRecord {
   /** The user's token version the request was authenticated with. */
   tokenVersion: number;
 }

@@ -1,5 +1,4 @@
 import { EntityRepository, LockMode } from '@mikro-orm/postgresql';
-import type { KeysetCursor } from '../../pagination.js';
 import { JobEvent, JobEventKind } from './job-event.entity.js';
 import type { Job } from './job.entity.js';
 import type { JobStatus } from './job-status.js';
@@ -12,11 +11,6 @@ export interface JobListFilter {
 
 /** Jobs' persistence, including their event rows. */
 export class JobRepository extends EntityRepository<Job> {
-  /** Loads a job with its owner. */
-  findWithOwner(id: string): Promise<Job | null> {
-    return this.findOne({ id }, { populate: ['owner'] });
-  }
-
   /**
    * Loads a job and locks its row until the transaction ends. Every status change takes this
    * lock first, so an admin's transition and the worker's step on the same job are serialised:
@@ -36,30 +30,6 @@ export class JobRepository extends EntityRepository<Job> {
   async loadOwner(jobs: Job[]): Promise<void> {
     const ids = [...new Set(jobs.map((j) => j.owner.id))];
     if (ids.length > 0) await this.getEntityManager().find('User', { id: { $in: ids } });
-  }
-
-  /** One page, newest first, after `cursor`; fetches one extra row to tell if more follow. */
-  async page(filter: JobListFilter, first: number, cursor: KeysetCursor | null): Promise<Job[]> {
-    const qb = this.createQueryBuilder('j')
-      .select('*')
-      .leftJoinAndSelect('j.owner', 'o')
-      .orderBy({ createdAt: 'desc', id: 'desc' })
-      .limit(first + 1);
-    this.applyFilter(qb, filter);
-    // A row comparison uses the (created_at, id) indexes as one keyset seek.
-    if (cursor) qb.andWhere('(j.created_at, j.id) < (?, ?)', [cursor.createdAt, cursor.id]);
-    return qb.getResultList();
-  }
-
-  countMatching(filter: JobListFilter): Promise<number> {
-    const qb = this.createQueryBuilder('j');
-    this.applyFilter(qb, filter);
-    return qb.getCount();
-  }
-
-  private applyFilter(qb: ReturnType<JobRepository['createQueryBuilder']>, filter: JobListFilter): void {
-    if (filter.ownerId !== undefined) qb.andWhere({ owner: filter.ownerId });
-    if (filter.status !== undefined) qb.andWhere({ status: filter.status });
   }
 
   /**

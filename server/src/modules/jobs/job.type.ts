@@ -5,7 +5,7 @@ import { PageInfoType } from '../../graphql/page-info.type.js';
 import type { Page } from '../../pagination.js';
 import { UserType } from '../users/user.type.js';
 import type { JobEvent } from './job-event.entity.js';
-import type { Job } from './job.entity.js';
+import type { JobRecord } from './job.queries.js';
 import { JobStatus } from './job-status.js';
 
 registerEnumType(JobStatus, {
@@ -96,7 +96,7 @@ export class JobType {
   @Field(() => GraphQLDateTime, { nullable: true })
   finishedAt!: Date | null;
 
-  static from(job: Job): JobType {
+  static from(job: JobRecord): JobType {
     return Object.assign(new JobType(), {
       id: job.id,
       name: job.name,
@@ -137,7 +137,7 @@ export class JobConnectionType {
   @Field(() => Int)
   totalCount!: number;
 
-  static from(page: Page<Job>): JobConnectionType {
+  static from(page: Page<JobRecord>): JobConnectionType {
     return Object.assign(new JobConnectionType(), {
       edges: page.items.map(({ cursor, node }) => ({ cursor, node: JobType.from(node) })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },

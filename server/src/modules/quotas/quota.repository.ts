@@ -17,9 +17,10 @@ const toRow = (raw: RawQuotaRow): QuotaRow => ({
 });
 
 /**
- * The `user_quotas` SQL. Reservations and refunds are single conditional UPDATE statements so
- * that concurrent requests are serialised by PostgreSQL's row lock rather than by the process.
- * Every method runs in the transaction of the EntityManager it was given.
+ * The `user_quotas` SQL. Refunds are single UPDATE statements, so concurrent changes are
+ * serialised by PostgreSQL's row lock rather than by the process; reservations are part of a
+ * submission's statement (`SUBMIT_SQL` in jobs/job.queries.ts). Every method runs in the
+ * transaction of the EntityManager it was given.
  */
 export class QuotaRepository {
   constructor(private readonly em: EntityManager) {}
@@ -28,35 +29,6 @@ export class QuotaRepository {
     const rows = await this.em.execute<RawQuotaRow[]>(
       'select limit_gpu_hours, used_gpu_hours from user_quotas where user_id = ? and month = ?',
       [userId, month],
-    );
-    return rows[0] ? toRow(rows[0]) : null;
-  }
-
-  /** Creates the month's row with `limit` if it does not exist yet (lazily, on first use). */
-  async ensure(userId: string, month: string, limit: number): Promise<void> {
-    await this.em.execute(
-      `insert into user_quotas (user_id, month, limit_gpu_hours, used_gpu_hours)
-       values (?, ?, ?, 0) on conflict (user_id, month) do nothing`,
-      [userId, month, limit],
-    );
-  }
-
-  /**
-   * Adds `gpuHours` to the month's use if, and only if, it still fits under the limit.
-   *
-   * Why this cannot overdraw: the UPDATE takes the row's lock before it changes it. A second
-   * request for the same row waits for the first to commit, then PostgreSQL re-evaluates the
-   * WHERE clause against the committed row (READ COMMITTED's re-check), so it sees the new
-   * `used` and matches no row when the rest no longer fits. No read-then-write gap exists.
-   *
-   * @returns the row after the reservation, or null when it did not fit (nothing changed).
-   */
-  async reserve(userId: string, month: string, gpuHours: number): Promise<QuotaRow | null> {
-    const rows = await this.em.execute<RawQuotaRow[]>(
-      `update user_quotas set used_gpu_hours = used_gpu_hours + ?
-       where user_id = ? and month = ? and limit_gpu_hours - used_gpu_hours >= ?
-       returning limit_gpu_hours, used_gpu_hours`,
-      [gpuHours, userId, month, gpuHours],
     );
     return rows[0] ? toRow(rows[0]) : null;
   }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../config.js';
-import { badUserInput } from '../../errors/app-error.js';
+import { badUserInput, type AppError } from '../../errors/app-error.js';
+import type { UserRecord } from '../users/user.queries.js';
 import { isUuid } from '../../pagination.js';
 import { requireAdmin, type Viewer } from '../auth/viewer.js';
 import { User } from '../users/user.entity.js';
@@ -35,19 +36,16 @@ export class QuotaService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private limitOf(user: Pick<User, 'monthlyGpuHoursLimit'>): number {
-    return user.monthlyGpuHoursLimit ?? this.config.defaultMonthlyGpuHours;
-  }
 
   /** The user's quota for the current month; a month not yet used shows the limit, nothing used. */
-  async current(user: User): Promise<QuotaView> {
+  async current(user: UserRecord): Promise<QuotaView> {
     const month = monthOf(this.now());
     const row = await new QuotaRepository(this.em).find(user.id, month);
     return view(month, row ?? { limitGpuHours: this.limitOf(user), usedGpuHours: 0 });
   }
 
   /** The current month's quotas of several users with one query. */
-  async currentMany(users: readonly User[]): Promise<Map<string, QuotaView>> {
+  async currentMany(users: readonly UserRecord[]): Promise<Map<string, QuotaView>> {
     const month = monthOf(this.now());
     const rows = await new QuotaRepository(this.em).findMany(
       users.map((u) => u.id),
@@ -59,16 +57,21 @@ export class QuotaService {
   }
 
   /**
-   * Reserves `gpuHours` of `user`'s quota for `month` inside the caller's transaction `tx`.
-   *
-   * @throws AppError QUOTA_EXCEEDED saying what remains; nothing is changed then.
+   * The limit a month without a quota row starts from: the user's own, or the default. The row
+   * is created with it on first use (by a submission, or an admin setting the limit).
    */
-  async reserve(tx: EntityManager, user: User, month: string, gpuHours: number): Promise<void> {
-    const quotas = new QuotaRepository(tx);
-    await quotas.ensure(user.id, month, this.limitOf(user));
-    if (await quotas.reserve(user.id, month, gpuHours)) return;
-    const row = await quotas.find(user.id, month);
-    throw quotaErrors.exceeded(gpuHours, row ? remainingGpuHours(row.limitGpuHours, row.usedGpuHours) : 0, month);
+  limitOf(user: Pick<UserRecord, 'monthlyGpuHoursLimit'>): number {
+    return user.monthlyGpuHoursLimit ?? this.config.defaultMonthlyGpuHours;
+  }
+
+  /**
+   * The error for a submission of `gpuHours` refused in `month`, saying what remains as of now.
+   * (The reservation itself is part of the submission's statement: see `job.queries.ts`.)
+   */
+  async exceeded(user: UserRecord, month: string, gpuHours: number): Promise<AppError> {
+    const row = await new QuotaRepository(this.em).find(user.id, month);
+    const remaining = row ? remainingGpuHours(row.limitGpuHours, row.usedGpuHours) : this.limitOf(user);
+    return quotaErrors.exceeded(gpuHours, remaining, month);
   }
 
   /** Gives `gpuHours` back to `month` inside the caller's transaction `tx`. */

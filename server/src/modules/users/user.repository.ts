@@ -8,19 +8,6 @@ export class UserRepository extends EntityRepository<User> {
     return this.findOne({ email });
   }
 
-  /**
-   * What a request's token check needs of its user, read with one plain query: this runs on
-   * every authenticated request, where hydrating an entity would be wasted work.
-   */
-  async credentialsOf(id: string): Promise<{ id: string; email: string; role: User['role']; tokenVersion: number } | null> {
-    const rows = await this.getEntityManager().execute<{ id: string; email: string; role: User['role']; token_version: number }[]>(
-      'select id, email, role, token_version from users where id = ?',
-      [id],
-    );
-    const row = rows[0];
-    return row ? { id: row.id, email: row.email, role: row.role, tokenVersion: row.token_version } : null;
-  }
-
   async adminExists(): Promise<boolean> {
     return (await this.count({ role: 'ADMIN' as User['role'] })) > 0;
   }

@@ -10,6 +10,8 @@ import { RateLimiter, rateKeys } from '../auth/rate-limiter.js';
 import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
 import { Role, User } from './user.entity.js';
 import { userErrors } from './user.errors.js';
+import { credentialsOf } from './user.queries.js';
+import type { SqlRunner } from '../../db/sql.js';
 import { isPlausibleEmail, normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
 import { badUserInput } from '../../errors/app-error.js';
 
@@ -34,6 +36,7 @@ export class UserService {
     private readonly passwords: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly revocations: RevocationListener,
+    private readonly sql: SqlRunner,
   ) {
     this.limiter = new RateLimiter(em, config.limits);
   }
@@ -144,7 +147,7 @@ export class UserService {
   async authenticate(token: string): Promise<Viewer | null> {
     const claims = await this.tokens.verify(token);
     if (!claims || !isUuid(claims.userId)) return null;
-    const user = await this.users.credentialsOf(claims.userId);
+    const user = await credentialsOf(this.sql, claims.userId);
     if (!user || user.tokenVersion !== claims.version) return null;
     return user;
   }

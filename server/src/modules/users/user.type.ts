@@ -2,7 +2,8 @@ import { GraphQLDateTime } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfoType } from '../../graphql/page-info.type.js';
 import type { Page } from '../../pagination.js';
-import { Role, type User } from './user.entity.js';
+import { Role } from './user.entity.js';
+import type { UserRecord } from './user.queries.js';
 
 registerEnumType(Role, {
   name: 'Role',
@@ -24,10 +25,10 @@ export class UserType {
   @Field(() => GraphQLDateTime)
   createdAt!: Date;
 
-  /** The entity behind it, for field resolvers (not a GraphQL field). */
-  entity!: User;
+  /** The user behind it, for field resolvers (not a GraphQL field). */
+  entity!: UserRecord;
 
-  static from(user: User): UserType {
+  static from(user: UserRecord): UserType {
     return Object.assign(new UserType(), {
       id: user.id,
       email: user.email,
@@ -67,7 +68,7 @@ export class UserConnectionType {
   @Field(() => Int)
   totalCount!: number;
 
-  static from(page: Page<User>): UserConnectionType {
+  static from(page: Page<UserRecord>): UserConnectionType {
     return Object.assign(new UserConnectionType(), {
       edges: page.items.map(({ cursor, node }) => ({ cursor, node: UserType.from(node) })),
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },

@@ -1,0 +1,223 @@
+/**
+ * The plain SQL of the job statements every busy client sends: a submission, a page of a
+ * listing, its count and one job by id. Rows become `JobRecord`s, plain objects, with no entity
+ * hydration or unit of work (see `db/sql.ts`). Status changes stay on MikroORM entities, shared
+ * with the simulator through `JobService.apply`.
+ *
+ * The texts are exported so that the benchmark's raw baselines send the very same statements.
+ */
+import type { SqlRunner } from '../../db/sql.js';
+import type { KeysetCursor } from '../../pagination.js';
+import { toUserRecord, type UserRecord, type UserRow } from '../users/user.queries.js';
+import type { JobListFilter } from './job.repository.js';
+import { JobStatus } from './job-status.js';
+
+/** A job as the API shows it. A `Job` entity is one too. */
+export interface JobRecord {
+  id: string;
+  name: string;
+  owner: UserRecord;
+  gpuType: string;
+  gpuCount: number;
+  hours: number;
+  gpuHours: number;
+  status: JobStatus;
+  progress: number;
+  statusReason: string | null;
+  chargedGpuHours: number | null;
+  createdAt: Date;
+  approvedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+interface JobRow {
+  id: string;
+  name: string;
+  gpu_type: string;
+  gpu_count: number;
+  hours: string;
+  gpu_hours: string;
+  status: JobStatus;
+  progress: number;
+  status_reason: string | null;
+  charged_gpu_hours: string | null;
+  created_at: Date;
+  approved_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  owner_id: string;
+  owner_email: UserRow['email'];
+  owner_role: UserRow['role'];
+  owner_limit: UserRow['monthly_gpu_hours_limit'];
+  owner_created_at: UserRow['created_at'];
+}
+
+const toJobRecord = (row: JobRow): JobRecord => ({
+  id: row.id,
+  name: row.name,
+  owner: toUserRecord({
+    id: row.owner_id,
+    email: row.owner_email,
+    role: row.owner_role,
+    monthly_gpu_hours_limit: row.owner_limit,
+    created_at: row.owner_created_at,
+  }),
+  gpuType: row.gpu_type,
+  gpuCount: row.gpu_count,
+  hours: Number(row.hours),
+  gpuHours: Number(row.gpu_hours),
+  status: row.status,
+  progress: row.progress,
+  statusReason: row.status_reason,
+  chargedGpuHours: row.charged_gpu_hours === null ? null : Number(row.charged_gpu_hours),
+  createdAt: row.created_at,
+  approvedAt: row.approved_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+});
+
+/** Every column a client can see of a job and of its owner (the simulator's columns left out). */
+const JOB_WITH_OWNER = `select j.id, j.name, j.gpu_type, j.gpu_count, j.hours, j.gpu_hours, j.status, j.progress,
+       j.status_reason, j.charged_gpu_hours, j.created_at, j.approved_at, j.started_at, j.finished_at,
+       o.id as owner_id, o.email as owner_email, o.role as owner_role,
+       o.monthly_gpu_hours_limit as owner_limit, o.created_at as owner_created_at
+  from jobs j join users o on o.id = j.owner_id`;
+
+/** A statement and its parameters. */
+export interface Statement {
+  text: string;
+  values: unknown[];
+}
+
+function where(filter: JobListFilter, values: unknown[]): string[] {
+  const conditions: string[] = [];
+  if (filter.ownerId !== undefined) {
+    values.push(filter.ownerId);
+    conditions.push(`j.owner_id = $${values.length}`);
+  }
+  if (filter.status !== undefined) {
+    values.push(filter.status);
+    conditions.push(`j.status = $${values.length}`);
+  }
+  return conditions;
+}
+
+const whereClause = (conditions: string[]) => (conditions.length > 0 ? ` where ${conditions.join(' and ')}` : '');
+
+/**
+ * One page newest first after `cursor`, with one extra row to tell whether more follow. The row
+ * comparison on (created_at, id) is one seek on the (owner, created_at, id) or (created_at, id)
+ * index, however deep the page.
+ */
+export function pageStatement(filter: JobListFilter, first: number, cursor: KeysetCursor | null): Statement {
+  const values: unknown[] = [];
+  const conditions = where(filter, values);
+  if (cursor) {
+    values.push(cursor.createdAt, cursor.id);
+    conditions.push(`(j.created_at, j.id) < ($${values.length - 1}, $${values.length})`);
+  }
+  values.push(first + 1);
+  return {
+    text: `${JOB_WITH_OWNER}${whereClause(conditions)} order by j.created_at desc, j.id desc limit $${values.length}`,
+    values,
+  };
+}
+
+/** How many jobs match `filter`. */
+export function countStatement(filter: JobListFilter): Statement {
+  const values: unknown[] = [];
+  return { text: `select count(*) as n from jobs j${whereClause(where(filter, values))}`, values };
+}
+
+export async function page(sql: SqlRunner, filter: JobListFilter, first: number, cursor: KeysetCursor | null): Promise<JobRecord[]> {
+  const { text, values } = pageStatement(filter, first, cursor);
+  return (await sql.rows<JobRow>(text, values)).map(toJobRecord);
+}
+
+export async function countMatching(sql: SqlRunner, filter: JobListFilter): Promise<number> {
+  const { text, values } = countStatement(filter);
+  const [row] = await sql.rows<{ n: string }>(text, values);
+  return Number(row!.n);
+}
+
+/** One job with its owner. */
+export async function findWithOwner(sql: SqlRunner, id: string): Promise<JobRecord | null> {
+  const [row] = await sql.rows<JobRow>(`${JOB_WITH_OWNER} where j.id = $1`, [id]);
+  return row ? toJobRecord(row) : null;
+}
+
+/**
+ * A submission in one statement, so one round trip with no BEGIN or COMMIT: it reserves the
+ * GPU-hours, inserts the PENDING job and its CREATED event, or, when the hours do not fit,
+ * changes nothing and returns no row.
+ *
+ * Why the reservation cannot overdraw: the first submission of a month inserts the quota row
+ * (only if the hours fit under the limit at all). Any later one meets the existing row, and
+ * ON CONFLICT DO UPDATE locks it before evaluating its WHERE. A concurrent submission for the
+ * same row waits for that lock, then PostgreSQL evaluates the WHERE against the committed row,
+ * with the first one's hours already added, and updates nothing when the rest no longer fits.
+ * There is no read-then-write gap. The job and event inserts read the quota CTE's result, so
+ * they happen only when the reservation did.
+ *
+ * $1 job id, $2 owner id, $3 name, $4 GPU type, $5 GPU count, $6 hours, $7 GPU-hours,
+ * $8 quota month, $9 creation time, $10 the owner's monthly limit (for a new quota row).
+ */
+export const SUBMIT_SQL = `with reserved as (
+    insert into user_quotas as q (user_id, month, limit_gpu_hours, used_gpu_hours)
+    select $2::uuid, $8::varchar, $10::numeric, $7::numeric where $7::numeric <= $10::numeric
+    on conflict (user_id, month) do update set used_gpu_hours = q.used_gpu_hours + excluded.used_gpu_hours
+      where q.limit_gpu_hours - q.used_gpu_hours >= excluded.used_gpu_hours
+    returning 1
+  ), job as (
+    insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress, created_at)
+    select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::int, $6::numeric, $7::numeric, $8::varchar, 'PENDING', 0, $9::timestamptz
+      from reserved
+    returning id
+  )
+  insert into job_events (job_id, kind, from_status, to_status, progress, actor_id, reason, at)
+  select id, 'CREATED', null, 'PENDING', 0, $2::uuid, null, $9::timestamptz from job
+  returning job_id`;
+
+/** What a submission writes. */
+export interface Submission {
+  id: string;
+  owner: UserRecord;
+  name: string;
+  gpuType: string;
+  gpuCount: number;
+  hours: number;
+  gpuHours: number;
+  quotaMonth: string;
+  createdAt: Date;
+  /** The owner's limit for a month that has no quota row yet. */
+  monthlyLimit: number;
+}
+
+/** The parameters of SUBMIT_SQL for `s`. */
+export const submitValues = (s: Submission): unknown[] => [
+  s.id, s.owner.id, s.name, s.gpuType, s.gpuCount, s.hours, s.gpuHours, s.quotaMonth, s.createdAt, s.monthlyLimit,
+];
+
+/** Writes a submission; the PENDING job, or null when its GPU-hours do not fit (nothing written). */
+export async function submit(sql: SqlRunner, s: Submission): Promise<JobRecord | null> {
+  const rows = await sql.rows(SUBMIT_SQL, submitValues(s));
+  if (rows.length === 0) return null;
+  return {
+    id: s.id,
+    name: s.name,
+    owner: s.owner,
+    gpuType: s.gpuType,
+    gpuCount: s.gpuCount,
+    hours: s.hours,
+    gpuHours: s.gpuHours,
+    status: JobStatus.PENDING,
+    progress: 0,
+    statusReason: null,
+    chargedGpuHours: null,
+    createdAt: s.createdAt,
+    approvedAt: null,
+    startedAt: null,
+    finishedAt: null,
+  };
+}
