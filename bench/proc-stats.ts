@@ -41,6 +41,17 @@ export function cpuSeconds(pid: number): number {
   return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : Number.NaN;
 }
 
+/**
+ * CPU seconds of a process and everything under it: the API's own processes when it runs
+ * several (API_PROCESSES), including children that ended and were waited for.
+ */
+function treeCpuSeconds(pid: number): number {
+  const own = cpuSeconds(pid);
+  if (Number.isNaN(own)) return own;
+  const below = descendants(pid).reduce((sum, p) => sum + (cpuSeconds(p.pid) || 0), 0);
+  return own + below + (endedChildrenCpuSeconds(pid) || 0);
+}
+
 /** CPU seconds of a process's children that have ended and been waited for (cutime + cstime). */
 function endedChildrenCpuSeconds(pid: number): number {
   const fields = statFields(pid);
@@ -78,7 +89,7 @@ function postgresCpu(): { byPid: Map<number, number>; ended: number } | undefine
 
 /** Where the machine's CPU went over a window, in cores (1 = one core busy the whole window). */
 export interface CpuUse {
-  /** The first watched process (the server under test); NaN when none was watched. */
+  /** The first watched process (the server under test) with its children; NaN when none was watched. */
   process: number;
   /** Every watched process, in the order given. */
   watched: number[];
@@ -101,7 +112,7 @@ export class CpuMeter {
   private readonly postgresStart = postgresCpu();
 
   private constructor(private readonly pids: number[]) {
-    this.processStart = pids.map(cpuSeconds);
+    this.processStart = pids.map(treeCpuSeconds);
   }
 
   /** Starts measuring the machine, this process, the embedded PostgreSQL and the processes `pids`. */
@@ -114,7 +125,7 @@ export class CpuMeter {
     const m = machineJiffies();
     const self = process.cpuUsage(this.selfStart);
     const machine = (m.busy - this.machineStart.busy) / Math.max(1, m.total - this.machineStart.total);
-    const watched = this.pids.map((pid, i) => (cpuSeconds(pid) - this.processStart[i]!) / seconds);
+    const watched = this.pids.map((pid, i) => (treeCpuSeconds(pid) - this.processStart[i]!) / seconds);
     let postgres = Number.NaN;
     const pgNow = postgresCpu();
     if (this.postgresStart && pgNow) {

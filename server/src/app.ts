@@ -10,6 +10,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express, { type Request } from 'express';
 import type { Config, ProcessRole } from './config.js';
+import { joinClusterMetrics } from './cluster.js';
 import { isReady, migrate, openOrm } from './db/orm.js';
 import { Sql } from './db/sql.js';
 import { bearerToken, createContext, type GraphQLContext } from './graphql/context.js';
@@ -68,6 +69,8 @@ export interface StartOptions {
   role?: ProcessRole;
   /** Host to bind; every interface by default. */
   host?: string;
+  /** One of several API processes started by `cluster.ts`: `/metrics` answers for them all. */
+  clusterMember?: boolean;
 }
 
 /** The JWT key: configured, or generated once and shared by every process through the database. */
@@ -141,8 +144,9 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     app.use(securityHeaders());
     app.use(cors(config.corsOrigins));
     const httpServer = http.createServer(app);
+    const readMetrics = options.clusterMember ? joinClusterMetrics(metrics.registry) : () => metrics.registry.metrics();
     app.get('/metrics', async (_req, res) => {
-      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      res.type(metrics.registry.contentType).send(await readMetrics());
     });
     app.get('/healthz', (_req, res) => {
       res.json({ status: 'ok' });

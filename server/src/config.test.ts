@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
@@ -96,6 +97,24 @@ describe('loadConfig', () => {
       defaultMonthlyGpuHours: 12.5,
       sim: { secondsPerHour: 0.01, successRate: 1, tickMs: 50, seed: 'seed-1' },
       bcryptCost: 10,
+    });
+  });
+
+  describe('API_PROCESSES', () => {
+    it('should run one API process unless told otherwise', () => {
+      expect(load().apiProcesses).toBe(1);
+      expect(load({ API_PROCESSES: '3' }).apiProcesses).toBe(3);
+    });
+
+    it('should run one per core for auto', () => {
+      expect(load({ API_PROCESSES: 'auto' }).apiProcesses).toBe(Math.min(64, os.availableParallelism()));
+      expect(load({ API_PROCESSES: 'AUTO' }).apiProcesses).toBe(Math.min(64, os.availableParallelism()));
+    });
+
+    it.each(['0', '65', '1.5', 'many', '-2'])('should refuse %j with a ConfigError naming API_PROCESSES and auto', (value) => {
+      const error = thrownBy(() => load({ API_PROCESSES: value }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toBe(`API_PROCESSES must be an integer from 1 to 64, or auto (one per core) (got ${JSON.stringify(value)})`);
     });
   });
 

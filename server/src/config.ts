@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -74,6 +75,11 @@ export interface Config {
   limits: LimitsConfig;
   /** Directory of the built web app served at `/`; undefined serves none. */
   webDist: string | undefined;
+  /**
+   * API processes this command runs, sharing one port: 1, or more to use more than one core of
+   * the machine (`API_PROCESSES=auto`: one per core). See `cluster.ts`.
+   */
+  apiProcesses: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable and what is expected. */
@@ -244,5 +250,17 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       subscriptionsPerSocket: readNumber(env, 'WS_SUBSCRIPTIONS_PER_CONNECTION', 10, { min: 1, max: 1000, integer: true }),
     },
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
+    apiProcesses: readApiProcesses(env),
   };
+}
+
+/** API_PROCESSES: a count from 1 to 64, or `auto` for one per core. */
+function readApiProcesses(env: Env): number {
+  const raw = readString(env, 'API_PROCESSES');
+  if (raw?.toLowerCase() === 'auto') return Math.min(64, os.availableParallelism());
+  try {
+    return readNumber(env, 'API_PROCESSES', 1, { min: 1, max: 64, integer: true });
+  } catch {
+    throw new ConfigError('API_PROCESSES', 'an integer from 1 to 64, or auto (one per core)', raw ?? '');
+  }
 }

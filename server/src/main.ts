@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { startApp, type App } from './app.js';
+import { clusterMember, startCluster } from './cluster.js';
 import { loadConfig, type Config, type ProcessRole } from './config.js';
 import { ensureDatabase, startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded-postgres.js';
 import { migrate, openOrm } from './db/orm.js';
@@ -45,7 +46,9 @@ async function main(): Promise<void> {
     process.stderr.write(`gpuaas: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.logLevel).child({ role: cli.role });
+  const member = clusterMember();
+  const role = member?.role ?? cli.role;
+  const log = createLogger(config.logLevel).child(member ? { role, process: member.index } : { role });
   const db = await database(config, log);
 
   if (cli.command === 'migrate') {
@@ -57,28 +60,62 @@ async function main(): Promise<void> {
     return;
   }
 
-  const app: App = await startApp(config, { databaseUrl: db.url, log, role: cli.role });
+  // Several API processes: this one only supervises them (see cluster.ts).
+  if (member === null && role !== 'worker' && config.apiProcesses > 1) {
+    const orm = await openOrm(db.url);
+    const applied = await migrate(orm).finally(() => orm.close());
+    if (applied.length > 0) log.info({ migrations: applied }, 'Migrations applied');
+    const group = startCluster({
+      processes: config.apiProcesses,
+      role,
+      databaseUrl: db.url,
+      log,
+      onGiveUp: () => void stopWith(1, async () => {
+        await group.stop();
+        await db.embedded?.stop();
+      }),
+    });
+    handleSignals(log, async () => {
+      await group.stop();
+      await db.embedded?.stop();
+    });
+    return;
+  }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'Shutting down');
-    const timer = setTimeout(() => {
-      log.error({}, 'Shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    timer.unref();
+  const app: App = await startApp(config, { databaseUrl: db.url, log, role, clusterMember: member !== null });
+  handleSignals(log, async () => {
     await app.close();
     await db.embedded?.stop();
-    process.exit(0);
+  });
+}
+
+let stopping = false;
+
+/** Runs `stop` once, then exits with `code`; exits 1 if stopping takes too long. */
+async function stopWith(code: number, stop: () => Promise<void>, log?: Logger): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const timer = setTimeout(() => {
+    log?.error({}, 'Shutdown took too long; exiting');
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS);
+  timer.unref();
+  await stop();
+  process.exit(code);
+}
+
+/** Stops cleanly on SIGTERM and SIGINT. */
+function handleSignals(log: Logger, stop: () => Promise<void>): void {
+  const onSignal = (signal: string) => {
+    if (!stopping) log.info({ signal }, 'Shutting down');
+    void stopWith(0, stop, log);
   };
   // The embedded-postgres package stops its server on the first SIGTERM/SIGINT, under the
   // running app's feet; this process owns its signals and stops the server last, itself.
   process.removeAllListeners('SIGTERM');
   process.removeAllListeners('SIGINT');
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
 
 main().catch((error: unknown) => {

@@ -52,24 +52,27 @@ export class Metrics {
     });
 
     // One query feeds every job gauge; prom-client calls each gauge's collect, which share it.
+    // Every process reads the same database, so a cluster's sum takes one process's values.
     let refreshing: Promise<void> | undefined;
     const refresh = (): Promise<void> =>
       (refreshing ??= this.readJobGauges(sources.orm, gauges).finally(() => (refreshing = undefined)));
     const gauges: JobGauges = {
-      jobs: new Gauge({ name: 'gpuaas_jobs', help: 'Jobs by status', labelNames: ['status'], registers: [registry], collect: refresh }),
-      pending: new Gauge({ name: 'gpuaas_jobs_pending_approval', help: 'Jobs waiting for an admin', registers: [registry], collect: refresh }),
-      running: new Gauge({ name: 'gpuaas_jobs_running', help: 'Jobs running now', registers: [registry], collect: refresh }),
+      jobs: new Gauge({ name: 'gpuaas_jobs', help: 'Jobs by status', labelNames: ['status'], registers: [registry], collect: refresh, aggregator: 'first' }),
+      pending: new Gauge({ name: 'gpuaas_jobs_pending_approval', help: 'Jobs waiting for an admin', registers: [registry], collect: refresh, aggregator: 'first' }),
+      running: new Gauge({ name: 'gpuaas_jobs_running', help: 'Jobs running now', registers: [registry], collect: refresh, aggregator: 'first' }),
       reserved: new Gauge({
         name: 'gpuaas_gpu_hours_reserved',
         help: 'GPU-hours reserved by open jobs created this month (UTC)',
         registers: [registry],
         collect: refresh,
+        aggregator: 'first',
       }),
       charged: new Gauge({
         name: 'gpuaas_gpu_hours_charged',
         help: 'GPU-hours charged for finished jobs created this month (UTC)',
         registers: [registry],
         collect: refresh,
+        aggregator: 'first',
       }),
     };
 
