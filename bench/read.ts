@@ -4,6 +4,7 @@
  * repository issues for the same page. Each client walks a few pages by cursor, then starts over.
  */
 import pg from 'pg';
+import { prepared } from '../server/src/db/sql.js';
 import { countStatement, pageStatement, type Statement } from '../server/src/modules/jobs/job.queries.js';
 import { closedLoop } from './closed-loop.js';
 import { createScenarioDatabase, type ScenarioDatabase } from './database.js';
@@ -111,8 +112,9 @@ export async function runRead(ctx: ScenarioContext): Promise<ScenarioResult> {
                     const w = walks[c]!;
                     if (restart(w)) Object.assign(w, { pages: 0, after: null });
                     const ownerId = persona === 'admin' ? null : viewer(c).id;
-                    const page = pool.query<{ created_at: Date; id: string }>(pageQuery(ownerId, w.after));
-                    const [{ rows }] = await Promise.all([page, path === 'raw-count' ? pool.query(countQuery(ownerId)) : null]);
+                    const q = pageQuery(ownerId, w.after);
+                    const page = pool.query<{ created_at: Date; id: string }>(prepared(q.text, q.values));
+                    const [{ rows }] = await Promise.all([page, path === 'raw-count' ? pool.query(prepared(countQuery(ownerId).text, countQuery(ownerId).values)) : null]);
                     const last = rows[Math.min(rows.length, PAGE_SIZE) - 1];
                     w.after = rows.length > PAGE_SIZE && last ? { createdAt: last.created_at, id: last.id } : null;
                     w.pages = w.after === null ? pagesPerWalk : w.pages + 1;
@@ -209,7 +211,7 @@ export async function runRead(ctx: ScenarioContext): Promise<ScenarioResult> {
       method: [
         `Seeding: ${num(userCount)} users and their job history (round-robin owners, six months of creation times, mostly finished jobs) inserted with one \`insert … select from generate_series\` per size, then VACUUM ANALYZE. ${seeding.join('; ')}.`,
         `HTTP: the web app's \`Jobs\` query (\`jobs(first: ${PAGE_SIZE})\` with totalCount, pageInfo and every job field with its owner); a user client pages through its own jobs (each client a different user, ${num(largest / userCount)} jobs each at the largest size), an admin client through everyone's.`,
-        `Raw keyset: the page SQL the server sends, imported from its job queries (the owner join, the row-comparison seek after the cursor, one row more than the page) on a \`pg\` pool with one connection per client. "+ count(*)" adds the count the server runs beside each page.`,
+        `Raw keyset: the page SQL the server sends, imported from its job queries and sent as named prepared statements, as the server does (the owner join, the row-comparison seek after the cursor, one row more than the page) on a \`pg\` pool with one connection per client. "+ count(*)" adds the count the server runs beside each page.`,
         `${warmupMs} ms warm-up and ${durationMs} ms measured per cell; closed loop.`,
       ],
       tables: [main, sizes],

@@ -34,8 +34,10 @@ export class Servers {
   constructor(private readonly ctx: ScenarioContext) {}
 
   async start(name: string, role: ProcessRole, databaseUrl: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+    // Several API processes would all write one profile file; only single processes are profiled.
+    const cpuProfile = this.ctx.settings.cpuProfile && Number(env.API_PROCESSES ?? 1) === 1;
     const server = await ServerProcess.start({
-      name, role, databaseUrl, dir: this.ctx.dir, env: serverConfig(this.ctx, env), cpuProfile: this.ctx.settings.cpuProfile,
+      name, role, databaseUrl, dir: this.ctx.dir, env: serverConfig(this.ctx, env), cpuProfile,
     });
     this.running.push(server);
     return server;

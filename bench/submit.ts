@@ -4,9 +4,11 @@
  * for it, sent directly with `pg` at the same concurrency: the raw limit.
  */
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import pg from 'pg';
 import { CommitNotifier } from '../server/src/events/commit-notifier.js';
 import { createLogger } from '../server/src/logger.js';
+import { prepared } from '../server/src/db/sql.js';
 import { SUBMIT_SQL, submitValues } from '../server/src/modules/jobs/job.queries.js';
 import { monthOf } from '../server/src/modules/quotas/quota-math.js';
 import { CREDENTIALS_SQL, type UserRecord } from '../server/src/modules/users/user.queries.js';
@@ -23,26 +25,30 @@ const JOB_INPUT = { name: 'bench-submit', gpuType: 'A100', gpuCount: 1, hours: 1
 
 /**
  * One submission as raw SQL: the statements the server sends for `createJob`, their very texts
- * imported from the server. The token check's user lookup first, then the submission's single
- * statement (reservation, job and CREATED event; no BEGIN or COMMIT needed). With `events`, the
- * commit is announced through the server's own coalescing CommitNotifier; without, the event row
- * is still written (it is the job's history) but nothing is announced.
+ * imported from the server and, as there, sent as named prepared statements. The token check's
+ * user lookup first, then the submission's single statement (reservation, job and CREATED event;
+ * no BEGIN or COMMIT needed). With `events`, the commit is announced through the server's own
+ * coalescing CommitNotifier; without, the event row is still written (it is the job's history)
+ * but nothing is announced.
  */
 async function rawSubmit(pool: pg.Pool, user: UserRecord, notifier: CommitNotifier | null): Promise<void> {
-  await pool.query(CREDENTIALS_SQL, [user.id]);
+  await pool.query(prepared(CREDENTIALS_SQL, [user.id]));
   const createdAt = new Date();
-  const { rowCount } = await pool.query(SUBMIT_SQL, submitValues({
+  const { rowCount } = await pool.query(prepared(SUBMIT_SQL, submitValues({
     ...JOB_INPUT, id: randomUUID(), owner: user, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours,
     quotaMonth: monthOf(createdAt), createdAt, monthlyLimit: SEEDED_LIMIT_GPU_HOURS,
-  }));
+  })));
   if (rowCount !== 1) throw new Error('quota exceeded');
   notifier?.committed();
 }
 
-type Path = 'http-on' | 'http-off' | 'raw-on' | 'raw-off';
+type Path = 'http-on' | 'http-off' | 'http-cluster' | 'raw-on' | 'raw-off';
+/** API processes of the cluster cells: one per core (API_PROCESSES=auto). */
+const CORES = os.availableParallelism();
 const PATH_LABEL: Record<Path, string> = {
   'http-on': 'HTTP, events on',
   'http-off': 'HTTP, events off',
+  'http-cluster': `HTTP, events on, ${CORES} API processes`,
   'raw-on': 'raw SQL, events on',
   'raw-off': 'raw SQL, events off',
 };
@@ -56,6 +62,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
   // relay, and the raw limit is the database's alone.
   const rawDb = await createScenarioDatabase(ctx.database, 'submit_raw');
   let offDb: ScenarioDatabase | undefined;
+  let clusterDb: ScenarioDatabase | undefined;
   const servers = new Servers(ctx);
   try {
     const users: SeededUser[] = await seedUsers(db.pool, ctx.jwtSecret, { count: Math.max(...levels), role: 'USER', prefix: 'submit' });
@@ -71,7 +78,16 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       await insertUsers(offDb.pool, users.map((u) => u.id), 'USER', 'submit');
       apiOff = await servers.start('submit-api-events-off', 'api', offDb.url, { EVENTS_ENABLED: 'false' });
     }
-    const paths: Path[] = switchable ? ['http-on', 'http-off', 'raw-on', 'raw-off'] : ['http-on', 'raw-on', 'raw-off'];
+    // One API process per core (what API_PROCESSES=auto starts), on a twin database of its own too.
+    let apiCluster: ServerProcess | undefined;
+    if (CORES > 1) {
+      clusterDb = await createScenarioDatabase(ctx.database, 'submit_cluster');
+      await insertUsers(clusterDb.pool, users.map((u) => u.id), 'USER', 'submit');
+      apiCluster = await servers.start('submit-api-cluster', 'api', clusterDb.url, { API_PROCESSES: String(CORES) });
+    }
+    const paths: Path[] = [
+      'http-on', ...(switchable ? ['http-off' as const] : []), ...(apiCluster ? ['http-cluster' as const] : []), 'raw-on', 'raw-off',
+    ];
 
     const cells = new Cells();
     // Runs are interleaved (every cell once, then again) so drift on the machine hits all alike.
@@ -79,8 +95,8 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       for (const clients of levels) {
         for (const path of paths) {
           const key = `${path}:${clients}`;
-          if (path === 'http-on' || path === 'http-off') {
-            const server = path === 'http-on' ? api : apiOff!;
+          if (path.startsWith('http')) {
+            const server = path === 'http-on' ? api : path === 'http-off' ? apiOff! : apiCluster!;
             const http = new GraphQLHttpClient(server.url, clients);
             cells.add(key, await closedLoop({
               clients, warmupMs, durationMs, watchPids: [server.pid],
@@ -134,7 +150,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
     const findings: string[] = [];
     const summary: Table = {
       title: 'createJob: HTTP against the raw limit, and the cost of the event path',
-      columns: ['clients', 'HTTP/s', 'raw/s', 'HTTP ÷ raw', 'target', 'event path cost, HTTP', 'event path cost, raw', 'target'],
+      columns: ['clients', 'HTTP/s', 'raw/s', 'HTTP ÷ raw', 'target', 'event path cost, HTTP', 'event path cost, raw', 'target', `${CORES} API processes ÷ raw`],
       rows: [],
     };
     for (const clients of levels) {
@@ -151,6 +167,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       summary.rows.push([
         String(clients), num(httpOn), num(rawOn), ratio(share), gated ? '≥ 0.50×' : '–',
         switchable ? pct(httpCost) : `≈ ${pct(relayShare)} (relay only, estimated)`, pct(rawCost), '≤ 10 %',
+        cells.has(`http-cluster:${clients}`) ? `${ratio(cells.get(`http-cluster:${clients}`).opsPerSecond.median / rawOn)} (${num(cells.get(`http-cluster:${clients}`).opsPerSecond.median)}/s)` : '–',
       ]);
       if (gated) {
         targets.push({ target: `Submit at ${clientsLabel(clients)} ≥ 0.5 × raw`, measured: `${ratio(share)} (${num(httpOn)}/s vs ${num(rawOn)}/s)`, met: share >= 0.5 });
@@ -163,6 +180,13 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         met: switchable ? httpCost <= 0.1 : null,
       });
       findings.push(cpuFinding(`HTTP at ${clientsLabel(clients)}`, cells.get(`http-on:${clients}`)));
+      if (cells.has(`http-cluster:${clients}`)) {
+        const c = cells.get(`http-cluster:${clients}`);
+        findings.push(
+          `${CORES} API processes at ${clientsLabel(clients)}: ${num(c.opsPerSecond.median)}/s using ${num(c.serverCpu.median, 2)} cores for the API, ` +
+            `${Number.isNaN(c.postgresCpu.median) ? '' : `${num(c.postgresCpu.median, 2)} for PostgreSQL, `}${num(c.loadCpu.median, 2)} for the load generator (${pct(c.machineCpu.median, 0)} of the machine busy).`,
+        );
+      }
       const raw = cells.get(`raw-on:${clients}`);
       findings.push(
         `Raw SQL at ${clientsLabel(clients)}, for comparison: the \`pg\` client spent ${num((raw.loadCpu.median / raw.opsPerSecond.median) * 1000, 2)} ms of CPU per submission` +
@@ -189,6 +213,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         `Closed loop: each client sends its next \`createJob\` (the web app's mutation and selection) as soon as the previous answered; ${warmupMs} ms warm-up, then ${durationMs} ms measured.`,
         'Every client is its own user with a valid token (users and tokens seeded directly; tokens signed by the server\'s TokenService), so no quota row is shared.',
         'The API runs as its own process (`server/dist`, `--role api`, NODE_ENV=production, LOG_LEVEL=info, log to a file); the load generator runs in the bench process.',
+        `"${CORES} API processes": the same server with API_PROCESSES=${CORES} (one per core, as \`auto\` starts), on a twin database; its CPU counts every process of the group.`,
         'Raw limit: the same statements the server sends for one `createJob`, their texts imported from the server (the token check\'s user lookup, then the submission\'s one statement: the quota reservation, the job INSERT and the CREATED event INSERT as data-modifying CTEs), issued with `pg` on a pool of as many connections as clients. "Events on" adds the post-commit NOTIFY through the server\'s own coalescing CommitNotifier; "events off" leaves it out.',
         'The event path: the NOTIFY after each commit and the relay that reads new events in every API process. The job_events row itself is the job\'s history and is written either way. Without a server switch, the relay\'s cost is estimated in extra HTTP cells with a second, idle API process on the same database.',
       ],
@@ -203,5 +228,6 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
     await db.drop();
     await rawDb.drop();
     await offDb?.drop();
+    await clusterDb?.drop();
   }
 }
