@@ -120,7 +120,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       passwords: new PasswordHasher(config.bcryptCost),
       tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds, config.jwtPreviousSecret),
       events: new CommitNotifier(
-        (channel, payload = '') => orm.em.getConnection().execute('select pg_notify(?, ?)', [channel, payload]),
+        (channel, payload = '') => sql.rows('select pg_notify($1, $2)', [channel, payload]),
         log,
         config.eventsEnabled,
       ),
@@ -159,7 +159,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     if (serveApi) {
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
       let revoked: (userId: string) => void = () => {};
-      relay = new JobEventRelay(orm, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId));
+      relay = new JobEventRelay(sql, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId));
       if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());
       await mountApi(app, httpServer, {

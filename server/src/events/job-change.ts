@@ -1,5 +1,5 @@
 import type { JobEventKind } from '../modules/jobs/job-event.entity.js';
-import type { Job } from '../modules/jobs/job.entity.js';
+import type { JobRecord } from '../modules/jobs/job.queries.js';
 import type { JobStatus } from '../modules/jobs/job-status.js';
 
 /** One committed change of a job, as announced to subscribers. */
@@ -15,5 +15,5 @@ export interface JobChange {
   progress: number;
   at: Date;
   /** The job as read when the change was relayed (its latest committed state). */
-  job: Job;
+  job: JobRecord;
 }

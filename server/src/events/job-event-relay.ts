@@ -1,7 +1,7 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { Job } from '../modules/jobs/job.entity.js';
+import type { SqlRunner } from '../db/sql.js';
+import { findManyWithOwner } from '../modules/jobs/job.queries.js';
 import { JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
@@ -30,7 +30,7 @@ export class JobEventRelay {
   relayed = 0;
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly sql: SqlRunner,
     private readonly databaseUrl: string,
     private readonly hub: JobChangeHub,
     private readonly log: Logger,
@@ -40,7 +40,7 @@ export class JobEventRelay {
   ) {}
 
   async start(): Promise<void> {
-    this.cursor = await new JobEventRepository(this.orm.em.fork()).head();
+    this.cursor = await new JobEventRepository(this.sql).head();
     await this.listen();
     this.poll = setInterval(() => this.wake(), this.pollMs);
     this.poll.unref();
@@ -87,25 +87,22 @@ export class JobEventRelay {
 
   private async readAll(): Promise<void> {
     for (;;) {
-      const em = this.orm.em.fork();
-      const rows = await new JobEventRepository(em).after(this.cursor!, BATCH);
+      const rows = await new JobEventRepository(this.sql).after(this.cursor!, BATCH);
       if (rows.length === 0) return;
-      await this.publish(em, rows);
+      await this.publish(rows);
       const last = rows.at(-1)!;
       this.cursor = { txId: last.tx_id, id: last.id };
       if (rows.length < BATCH) return;
     }
   }
 
-  private async publish(em: ReturnType<MikroORM['em']['fork']>, all: EventRow[]): Promise<void> {
+  private async publish(all: EventRow[]): Promise<void> {
     // Only changes someone here may see are worth loading their jobs for.
     const rows = all.filter((r) => this.hub.wants(r.owner_id));
     this.relayed += all.length - rows.length;
     if (rows.length === 0) return;
     const ids = [...new Set(rows.map((r) => r.job_id))];
-    const jobs = new Map(
-      (await em.find(Job, { id: { $in: ids } }, { populate: ['owner'] })).map((job) => [job.id, job]),
-    );
+    const jobs = new Map((await findManyWithOwner(this.sql, ids)).map((job) => [job.id, job]));
     for (const row of rows) {
       const job = jobs.get(row.job_id);
       if (!job) continue; // deleted since

@@ -1,4 +1,4 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { SqlRunner } from '../db/sql.js';
 import type { JobEventKind } from '../modules/jobs/job-event.entity.js';
 import type { JobStatus } from '../modules/jobs/job-status.js';
 
@@ -38,11 +38,11 @@ export interface EventRow {
  * always has a larger tx_id.
  */
 export class JobEventRepository {
-  constructor(private readonly em: EntityManager) {}
+  constructor(private readonly sql: SqlRunner) {}
 
   /** The cursor just before every event not yet final: where a new relay starts. */
   async head(): Promise<EventCursor> {
-    const rows = await this.em.execute<{ xmin: string }[]>(
+    const rows = await this.sql.rows<{ xmin: string }>(
       'select pg_snapshot_xmin(pg_current_snapshot())::text as xmin',
     );
     return { txId: rows[0]!.xmin, id: '0' };
@@ -54,17 +54,18 @@ export class JobEventRepository {
    * The owner is looked up per event with a subquery on the jobs' primary key rather than by a
    * join: the planner cannot estimate the row comparison on xid8 (it assumes a third of the
    * table matches), and with a join it would then hash the whole jobs table on every read.
+   * The limit is part of the text so that the prepared statement's plan knows it.
    */
   after(cursor: EventCursor, limit: number): Promise<EventRow[]> {
-    return this.em.execute<EventRow[]>(
+    return this.sql.rows<EventRow>(
       `select e.id, e.tx_id::text as tx_id, e.job_id, (select j.owner_id from jobs j where j.id = e.job_id) as owner_id,
               e.kind, e.from_status, e.to_status, e.progress, e.at
          from job_events e
-        where (e.tx_id, e.id) > (?::xid8, ?::bigint)
+        where (e.tx_id, e.id) > ($1::xid8, $2::bigint)
           and e.tx_id < pg_snapshot_xmin(pg_current_snapshot())
         order by e.tx_id, e.id
-        limit ?`,
-      [cursor.txId, cursor.id, limit],
+        limit ${Math.trunc(limit)}`,
+      [cursor.txId, cursor.id],
     );
   }
 }

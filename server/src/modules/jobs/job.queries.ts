@@ -7,7 +7,7 @@
  * The texts are exported so that the benchmark's raw baselines send the very same statements.
  */
 import type { SqlRunner } from '../../db/sql.js';
-import type { KeysetCursor } from '../../pagination.js';
+import { MAX_PAGE_SIZE, type KeysetCursor } from '../../pagination.js';
 import { toUserRecord, type UserRecord, type UserRow } from '../users/user.queries.js';
 import type { JobListFilter } from './job.repository.js';
 import { JobStatus } from './job-status.js';
@@ -117,9 +117,12 @@ export function pageStatement(filter: JobListFilter, first: number, cursor: Keys
     values.push(cursor.createdAt, cursor.id);
     conditions.push(`(j.created_at, j.id) < ($${values.length - 1}, $${values.length})`);
   }
-  values.push(first + 1);
+  // The limit is written into the text, not bound: with a parameter, the prepared statement's
+  // generic plan cannot see how few rows it needs and sorts instead of walking the index.
+  // `first` is a checked integer from 1 to MAX_PAGE_SIZE, so there are few such texts.
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new RangeError(`page size ${first}`);
   return {
-    text: `${JOB_WITH_OWNER}${whereClause(conditions)} order by j.created_at desc, j.id desc limit $${values.length}`,
+    text: `${JOB_WITH_OWNER}${whereClause(conditions)} order by j.created_at desc, j.id desc limit ${first + 1}`,
     values,
   };
 }
@@ -145,6 +148,12 @@ export async function countMatching(sql: SqlRunner, filter: JobListFilter): Prom
 export async function findWithOwner(sql: SqlRunner, id: string): Promise<JobRecord | null> {
   const [row] = await sql.rows<JobRow>(`${JOB_WITH_OWNER} where j.id = $1`, [id]);
   return row ? toJobRecord(row) : null;
+}
+
+/** Jobs with their owners, by id (those that still exist). */
+export async function findManyWithOwner(sql: SqlRunner, ids: readonly string[]): Promise<JobRecord[]> {
+  if (ids.length === 0) return [];
+  return (await sql.rows<JobRow>(`${JOB_WITH_OWNER} where j.id = any($1::uuid[])`, [ids])).map(toJobRecord);
 }
 
 /**
