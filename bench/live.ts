@@ -281,7 +281,7 @@ export async function runLive(ctx: ScenarioContext): Promise<ScenarioResult> {
       const usPerDelivery = (busiest.cpu / busiest.deliveries) * 1e6;
       findings.push(
         `Each delivery costs the subscribers' API process about ${num(usPerDelivery)} µs of CPU (${busiest.label}: ${num(busiest.cpu, 2)} cores for ${num(busiest.deliveries)} deliveries/s, ` +
-          'which includes running the subscription\'s GraphQL selection once per subscriber and change, and the relay\'s reads), so one API process tops out near ' +
+          'which includes serialising and sending the message to every subscriber, executing each distinct selection once per change (SharedSubscriptions), and the relay\'s reads), so one API process tops out near ' +
           `${num(Math.round(1e6 / usPerDelivery / 1000) * 1000)} deliveries/s on one core of this machine. Changes reach only their owner's and admins' subscriptions, so connected users who see none of them cost memory, not CPU.`,
       );
     }

@@ -14,6 +14,8 @@ import { createServices, type AppDeps } from '../services.js';
 import { bearerToken, createContext } from './context.js';
 import { formatError } from './errors.js';
 import { parseAndValidate } from './query-limits.js';
+import { SharedSubscriptions } from './shared-subscriptions.js';
+import { Role } from '../modules/users/user.entity.js';
 
 /** Largest WebSocket message accepted, in bytes. */
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
@@ -50,9 +52,11 @@ export class GraphQLWebSocketServer {
     const { orm, deps, jobChanges, log } = parts;
     const limits = deps.config.limits;
     this.wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
+    const shared = new SharedSubscriptions();
     this.server = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
+        subscribe: shared.subscribe,
         connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
         onConnect: async (ctx) => {
           const token = bearerToken(String(ctx.connectionParams?.authorization ?? ''));
@@ -85,19 +89,23 @@ export class GraphQLWebSocketServer {
           const requestId = randomUUID();
           const viewer = ctx.extra.viewer ?? null;
           const address = ctx.extra.request.socket.remoteAddress ?? 'unknown';
+          const contextValue = createContext(
+            requestId,
+            log.child({ requestId }),
+            address,
+            viewer,
+            createServices(orm.em.fork(), deps),
+            jobChanges,
+          );
+          // Admins see alike; a user's answer is computed for that user alone.
+          const asking = viewer === null ? 'anonymous' : viewer.role === Role.ADMIN ? 'admin' : `user:${viewer.id}`;
+          shared.share(contextValue, JSON.stringify([asking, payload.operationName ?? null, payload.variables ?? null, payload.query]));
           return {
             schema,
             document: checked.document,
             variableValues: payload.variables,
             operationName: payload.operationName,
-            contextValue: createContext(
-              requestId,
-              log.child({ requestId }),
-              address,
-              viewer,
-              createServices(orm.em.fork(), deps),
-              jobChanges,
-            ),
+            contextValue,
           };
         },
         onComplete: (ctx, id) => {
