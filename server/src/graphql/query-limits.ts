@@ -30,15 +30,39 @@ export function queryArmor(introspection: boolean): ApolloArmor {
   });
 }
 
+/** Valid documents remembered by a checker, most recently used kept. */
+const CHECKED_DOCUMENTS = 500;
+
+type Checked = { document: DocumentNode } | { errors: GraphQLError[] };
+
 /**
- * Parses and validates a document with the same limits as HTTP (for WebSocket operations,
- * which do not pass through Apollo). Returns the document or the errors to send.
+ * Parses and validates WebSocket operations (which do not pass through Apollo) with the same
+ * limits as HTTP, remembering the documents that passed, as Apollo does for HTTP: every client
+ * of the web app sends the same subscription, and after a restart thousands reconnect at once,
+ * where validating each one again was most of the work of subscribing. Failures are not
+ * remembered, so garbage cannot crowd out the real documents.
  */
-export function parseAndValidate(
-  schema: GraphQLSchema,
-  query: string,
-  armor: ApolloArmor,
-): { document: DocumentNode } | { errors: GraphQLError[] } {
+export function documentChecker(schema: GraphQLSchema, armor: ApolloArmor): (query: string) => Checked {
+  const rules = [...specifiedRules, ...armor.protect().validationRules];
+  const valid = new Map<string, { document: DocumentNode }>();
+  return (query) => {
+    const known = valid.get(query);
+    if (known !== undefined) {
+      valid.delete(query);
+      valid.set(query, known);
+      return known;
+    }
+    const checked = parseAndValidate(schema, query, rules);
+    if ('document' in checked) {
+      if (valid.size >= CHECKED_DOCUMENTS) valid.delete(valid.keys().next().value!);
+      valid.set(query, checked);
+    }
+    return checked;
+  };
+}
+
+/** Parses and validates a document; returns the document or the errors to send. */
+function parseAndValidate(schema: GraphQLSchema, query: string, rules: Parameters<typeof validate>[2]): Checked {
   let document: DocumentNode;
   try {
     document = parse(query, { maxTokens: QUERY_LIMITS.maxTokens });
@@ -47,7 +71,7 @@ export function parseAndValidate(
     return { errors: [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
   }
   // The same codes as Apollo gives over HTTP, whatever graphql-armor set.
-  const errors = validate(schema, document, [...specifiedRules, ...armor.protect().validationRules]).map(
+  const errors = validate(schema, document, rules).map(
     (e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
   );
   return errors.length > 0 ? { errors } : { document };

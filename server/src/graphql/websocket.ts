@@ -13,7 +13,7 @@ import type { Viewer } from '../modules/auth/viewer.js';
 import { createServices, type AppDeps } from '../services.js';
 import { bearerToken, createContext } from './context.js';
 import { formatError } from './errors.js';
-import { parseAndValidate } from './query-limits.js';
+import { documentChecker } from './query-limits.js';
 import { SharedSubscriptions } from './shared-subscriptions.js';
 import { Role } from '../modules/users/user.entity.js';
 
@@ -53,6 +53,7 @@ export class GraphQLWebSocketServer {
     const limits = deps.config.limits;
     this.wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
     const shared = new SharedSubscriptions();
+    const check = documentChecker(schema, armor);
     this.server = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
@@ -83,7 +84,7 @@ export class GraphQLWebSocketServer {
             );
             return [new GraphQLError(error.message, { originalError: error })];
           }
-          const checked = parseAndValidate(schema, payload.query, armor);
+          const checked = check(payload.query);
           if ('errors' in checked) return checked.errors;
           operations.add(id);
           const requestId = randomUUID();
