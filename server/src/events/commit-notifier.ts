@@ -10,8 +10,8 @@ export const REVOCATIONS_CHANNEL = 'token_revocations';
 /**
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
  * later, commits meanwhile ride along, and at most one NOTIFY is in flight per process (commits
- * while it is in flight cause exactly one more). So a process sends at most about 1000/delayMs
- * wake-ups a second however fast it writes, and every relay reads once per wake-up, which keeps
+ * while it is in flight cause exactly one more, again `delayMs` after it returned). So a process
+ * sends at most about 1000/delayMs wake-ups a second however fast it writes, and every relay reads once per wake-up, which keeps
  * the event path's cost a small share of write throughput for a few milliseconds of latency. The NOTIFY runs in its own
  * tiny transaction after the write has committed, never inside it: PostgreSQL serialises the
  * commits of notifying transactions on one global lock, which would cap write throughput.
@@ -51,7 +51,7 @@ export class CommitNotifier implements CommitListener, RevocationListener {
   }
 
   private async loop(): Promise<void> {
-    do {
+    for (;;) {
       this.again = false;
       try {
         await this.send(JOB_CHANGES_CHANNEL);
@@ -59,7 +59,11 @@ export class CommitNotifier implements CommitListener, RevocationListener {
       } catch (error) {
         this.log.warn({ err: error }, 'Could not send the job change wake-up; relays will poll');
       }
-    } while (this.again);
+      if (!this.again) break;
+      // Commits arrived while it was in flight: they share the next one, after the same wait.
+      // Sending at once would make the rate one per round trip under a steady load.
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    }
     this.inFlight = false;
   }
 }
