@@ -114,7 +114,8 @@ function git(args: string[]): string {
 export function machineLines(): string[] {
   const cpus = os.cpus();
   const commit = git(['rev-parse', '--short', 'HEAD']);
-  const dirty = git(['status', '--porcelain']) === '' ? '' : ' (with uncommitted changes)';
+  // The results file itself is left out: it holds the previous run until this one is written.
+  const dirty = git(['status', '--porcelain', '--', ':(top)', ':(top,exclude)bench/RESULTS.md']) === '' ? '' : ' (with uncommitted changes)';
   return [
     `CPU: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores; memory ${num(os.totalmem() / 2 ** 30, 1)} GiB`,
     `OS: ${os.type()} ${os.release()}; Node.js ${process.version}`,
