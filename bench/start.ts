@@ -99,7 +99,7 @@ export async function runStart(ctx: ScenarioContext): Promise<ScenarioResult> {
     if (s.rebuilt) rebuilds += 1;
     else warm.push(s);
   }
-  if (rebuilds > 0) findings.push(`${rebuilds} warm start(s) rebuilt the server or web app (sources changed during the run) and were not counted.`);
+  if (rebuilds > 0) findings.push(`${rebuilds} warm start(s) rebuilt the server or web app (the prestart check found a build older than its sources) and were not counted.`);
   if (warm.length === 0) throw new Error('every start rebuilt the server or the web app: no warm start measured');
 
   const ready = spread(warm.map((s) => s.readyMs));
