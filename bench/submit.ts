@@ -42,13 +42,20 @@ async function rawSubmit(pool: pg.Pool, user: UserRecord, notifier: CommitNotifi
   notifier?.committed();
 }
 
-type Path = 'http-on' | 'http-off' | 'http-cluster' | 'raw-on' | 'raw-off';
+type Path = 'http-on' | 'http-off' | 'http-cluster' | 'http-floor' | 'raw-on' | 'raw-off';
+/**
+ * The cheapest authenticated operation: what every request pays for HTTP, Express, Apollo and the
+ * token check (one statement), before any work of its own.
+ */
+const FLOOR_QUERY = 'query Floor { gpuTypes }';
+
 /** API processes of the cluster cells: one per core (API_PROCESSES=auto). */
 const CORES = os.availableParallelism();
 const PATH_LABEL: Record<Path, string> = {
   'http-on': 'HTTP, events on',
   'http-off': 'HTTP, events off',
   'http-cluster': `HTTP, events on, ${CORES} API processes`,
+  'http-floor': 'HTTP, `{ gpuTypes }` (the request floor)',
   'raw-on': 'raw SQL, events on',
   'raw-off': 'raw SQL, events off',
 };
@@ -86,7 +93,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       apiCluster = await servers.start('submit-api-cluster', 'api', clusterDb.url, { API_PROCESSES: String(CORES) });
     }
     const paths: Path[] = [
-      'http-on', ...(switchable ? ['http-off' as const] : []), ...(apiCluster ? ['http-cluster' as const] : []), 'raw-on', 'raw-off',
+      'http-on', ...(switchable ? ['http-off' as const] : []), ...(apiCluster ? ['http-cluster' as const] : []), 'http-floor', 'raw-on', 'raw-off',
     ];
 
     const cells = new Cells();
@@ -96,11 +103,13 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         for (const path of paths) {
           const key = `${path}:${clients}`;
           if (path.startsWith('http')) {
-            const server = path === 'http-on' ? api : path === 'http-off' ? apiOff! : apiCluster!;
+            const server = path === 'http-on' || path === 'http-floor' ? api : path === 'http-off' ? apiOff! : apiCluster!;
             const http = new GraphQLHttpClient(server.url, clients);
             cells.add(key, await closedLoop({
               clients, warmupMs, durationMs, watchPids: [server.pid],
-              op: (c) => http.request(CREATE_JOB, { input: JOB_INPUT }, users[c]!.token),
+              op: path === 'http-floor'
+                ? (c) => http.request(FLOOR_QUERY, {}, users[c]!.token)
+                : (c) => http.request(CREATE_JOB, { input: JOB_INPUT }, users[c]!.token),
             }));
             http.close();
           } else {
@@ -180,6 +189,15 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         met: switchable ? httpCost <= 0.1 : null,
       });
       findings.push(cpuFinding(`HTTP at ${clientsLabel(clients)}`, cells.get(`http-on:${clients}`)));
+      {
+        const floor = cells.get(`http-floor:${clients}`);
+        const on = cells.get(`http-on:${clients}`);
+        const perOp = (c: typeof on) => (c.serverCpu.median / c.opsPerSecond.median) * 1000;
+        findings.push(
+          `The request floor at ${clientsLabel(clients)}: an authenticated \`{ gpuTypes }\` costs ${num(perOp(floor), 2)} ms of API CPU (${num(floor.opsPerSecond.median)}/s), ` +
+            `so of a createJob's ${num(perOp(on), 2)} ms, ${num(Math.max(0, perOp(on) - perOp(floor)), 2)} ms are the submission itself and the rest is what every request pays.`,
+        );
+      }
       if (cells.has(`http-cluster:${clients}`)) {
         const c = cells.get(`http-cluster:${clients}`);
         findings.push(
@@ -213,6 +231,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         `Closed loop: each client sends its next \`createJob\` (the web app's mutation and selection) as soon as the previous answered; ${warmupMs} ms warm-up, then ${durationMs} ms measured.`,
         'Every client is its own user with a valid token (users and tokens seeded directly; tokens signed by the server\'s TokenService), so no quota row is shared.',
         'The API runs as its own process (`server/dist`, `--role api`, NODE_ENV=production, LOG_LEVEL=info, log to a file); the load generator runs in the bench process.',
+        '"The request floor": `{ gpuTypes }` with a token on the same server: HTTP, Express, Apollo and the token check, with no work of its own.',
         `"${CORES} API processes": the same server with API_PROCESSES=${CORES} (one per core, as \`auto\` starts), on a twin database; its CPU counts every process of the group.`,
         'Raw limit: the same statements the server sends for one `createJob`, their texts imported from the server (the token check\'s user lookup, then the submission\'s one statement: the quota reservation, the job INSERT and the CREATED event INSERT as data-modifying CTEs), issued with `pg` on a pool of as many connections as clients. "Events on" adds the post-commit NOTIFY through the server\'s own coalescing CommitNotifier; "events off" leaves it out.',
         'The event path: the NOTIFY after each commit and the relay that reads new events in every API process. The job_events row itself is the job\'s history and is written either way. Without a server switch, the relay\'s cost is estimated in extra HTTP cells with a second, idle API process on the same database.',
