@@ -100,6 +100,17 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('WS_TOKEN_RECHECK_MS', () => {
+    it('should check open sockets\' tokens every minute unless told otherwise', () => {
+      expect(load().limits.socketRecheckMs).toBe(60_000);
+      expect(load({ WS_TOKEN_RECHECK_MS: '500' }).limits.socketRecheckMs).toBe(500);
+    });
+
+    it.each(['0', '99', '3600001', 'soon'])('should refuse %j with a ConfigError naming WS_TOKEN_RECHECK_MS', (value) => {
+      expect(thrownBy(() => load({ WS_TOKEN_RECHECK_MS: value })).message).toMatch(/^WS_TOKEN_RECHECK_MS must be an integer from 100 to 3600000/);
+    });
+  });
+
   describe('API_PROCESSES', () => {
     it('should run one API process unless told otherwise', () => {
       expect(load().apiProcesses).toBe(1);

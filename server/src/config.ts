@@ -33,6 +33,11 @@ export interface LimitsConfig {
   socketsPerUser: number;
   /** Active subscriptions on one WebSocket connection. */
   subscriptionsPerSocket: number;
+  /**
+   * How often open sockets' tokens are checked against their users' current token versions, in
+   * ms: the fallback that closes a revoked user's sockets when the announcement was lost.
+   */
+  socketRecheckMs: number;
 }
 
 /** The whole typed configuration of a gpuaas process. */
@@ -248,6 +253,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       authPerAddress: readNumber(env, 'AUTH_RATE_LIMIT_PER_ADDRESS', 50, { min: 1, max: 100_000, integer: true }),
       socketsPerUser: readNumber(env, 'WS_CONNECTIONS_PER_USER', 20, { min: 1, max: 10_000, integer: true }),
       subscriptionsPerSocket: readNumber(env, 'WS_SUBSCRIPTIONS_PER_CONNECTION', 10, { min: 1, max: 1000, integer: true }),
+      socketRecheckMs: readNumber(env, 'WS_TOKEN_RECHECK_MS', 60_000, { min: 100, max: 3_600_000, integer: true }),
     },
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
     apiProcesses: readApiProcesses(env),

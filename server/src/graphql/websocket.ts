@@ -42,6 +42,7 @@ export class GraphQLWebSocketServer {
   private readonly byUser = new Map<string, Set<SocketExtra>>();
   private readonly server: ReturnType<typeof useServer>;
   private readonly wss: WebSocketServer;
+  private readonly rechecks: NodeJS.Timeout;
 
   constructor(
     httpServer: http.Server,
@@ -117,6 +118,36 @@ export class GraphQLWebSocketServer {
       },
       this.wss,
     );
+    this.rechecks = setInterval(() => {
+      this.recheck().catch((error: unknown) => log.warn({ err: error }, 'Checking open sockets\' tokens failed'));
+    }, limits.socketRecheckMs);
+    this.rechecks.unref();
+  }
+
+  /**
+   * Closes every open socket whose token is older than its user's current version, or whose
+   * user is gone, with one query for all of them. Revocations are normally announced to every
+   * process at once (`revoke`); this periodic check covers an announcement that was lost (say,
+   * the process that made the change crashed between its commit and its NOTIFY).
+   */
+  async recheck(): Promise<number> {
+    const ids = [...this.byUser.keys()];
+    if (ids.length === 0) return 0;
+    const rows = await this.parts.deps.sql.rows<{ id: string; token_version: number }>(
+      'select id, token_version from users where id = any($1::uuid[])',
+      [ids],
+    );
+    const current = new Map(rows.map((r) => [r.id, r.token_version]));
+    let closed = 0;
+    for (const [userId, sockets] of this.byUser) {
+      for (const extra of sockets) {
+        if (current.get(userId) !== extra.viewer!.tokenVersion) {
+          extra.socket.close(CloseCode.Forbidden, 'Token revoked');
+          closed += 1;
+        }
+      }
+    }
+    return closed;
   }
 
   private forget(extra: SocketExtra): void {
@@ -150,6 +181,7 @@ export class GraphQLWebSocketServer {
 
   /** Closes every socket with 1001 (going away) and stops accepting new ones. */
   async dispose(): Promise<void> {
+    clearInterval(this.rechecks);
     await this.server.dispose();
   }
 }

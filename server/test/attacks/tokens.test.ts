@@ -243,6 +243,31 @@ describe('token revocation', () => {
   });
 });
 
+describe('a revocation whose announcement was lost (WS_TOKEN_RECHECK_MS)', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await TestServer.start({ WS_TOKEN_RECHECK_MS: '200' });
+  });
+
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('should still close the revoked user\'s socket at the next check, and only theirs', async () => {
+    const user = await server.register('ws-lost');
+    const bystander = await server.register('ws-lost-bystander');
+    const mine = await liveSocket(server, user);
+    const theirs = await liveSocket(server, bystander);
+    // What logoutEverywhere commits, without the NOTIFY that would announce it.
+    await server.db.query('update users set token_version = token_version + 1 where id = $1', [user.id]);
+    expect(await closedWithin(mine.closed, 3000)).toEqual({ code: CloseCode.Forbidden, reason: 'Token revoked' });
+    expect(await closedWithin(theirs.closed, 600)).toBe('open');
+    await proveDelivers(server, bystander, theirs.sub);
+    theirs.client.dispose();
+  });
+});
+
 describe('key rotation with JWT_PREVIOUS_SECRET', () => {
   const OLD_SECRET = 'the-old-jwt-secret-being-rotated-out-0123456789';
   const NEW_SECRET = 'the-new-jwt-secret-that-signs-from-now-on-98765';
