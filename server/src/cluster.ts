@@ -125,9 +125,10 @@ export function startCluster(options: ClusterOptions): ApiCluster {
         return;
       }
       log.error({ index, code, signal }, 'An API process exited; starting another');
+      // Not unref'd: while its replacement is pending, this timer keeps the supervisor alive.
       setTimeout(() => {
         if (!stopping) fork(index);
-      }, RESTART_DELAY_MS).unref();
+      }, RESTART_DELAY_MS);
     });
   };
 

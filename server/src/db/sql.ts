@@ -17,7 +17,7 @@ export function prepared(text: string, values: readonly unknown[] = []): pg.Quer
   return { name, text, values: values as unknown[] };
 }
 
-/** Runs one statement: on the pool, or inside one transaction. */
+/** Runs one statement and returns its rows (the pool here; a fake in a test). */
 export interface SqlRunner {
   rows<T>(text: string, values?: readonly unknown[]): Promise<T[]>;
 }

@@ -11,10 +11,11 @@ export const REVOCATIONS_CHANNEL = 'token_revocations';
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
  * later, commits meanwhile ride along, and at most one NOTIFY is in flight per process (commits
  * while it is in flight cause exactly one more, again `delayMs` after it returned). So a process
- * sends at most about 1000/delayMs wake-ups a second however fast it writes, and every relay reads once per wake-up, which keeps
- * the event path's cost a small share of write throughput for a few milliseconds of latency. The NOTIFY runs in its own
- * tiny transaction after the write has committed, never inside it: PostgreSQL serialises the
- * commits of notifying transactions on one global lock, which would cap write throughput.
+ * sends at most about 1000/delayMs wake-ups a second however fast it writes, and every relay
+ * reads once per wake-up, which keeps the event path's cost a small share of write throughput
+ * for a few milliseconds of latency. The NOTIFY runs in its own tiny transaction after the
+ * write has committed, never inside it: PostgreSQL serialises the commits of notifying
+ * transactions on one global lock, which would cap write throughput.
  * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
  * next poll; it loses nothing, because the events themselves are rows.
  */

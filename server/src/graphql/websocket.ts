@@ -126,21 +126,25 @@ export class GraphQLWebSocketServer {
 
   /**
    * Closes every open socket whose token is older than its user's current version, or whose
-   * user is gone, with one query for all of them. Revocations are normally announced to every
-   * process at once (`revoke`); this periodic check covers an announcement that was lost (say,
-   * the process that made the change crashed between its commit and its NOTIFY).
+   * user is gone. Revocations are normally announced to every process at once (`revoke`); this
+   * periodic check covers an announcement that was lost (say, the process that made the change
+   * crashed between its commit and its NOTIFY).
    */
-  async recheck(): Promise<number> {
-    const ids = [...this.byUser.keys()];
-    if (ids.length === 0) return 0;
+  recheck(): Promise<number> {
+    return this.closeStale([...this.byUser.keys()]);
+  }
+
+  /** Closes the sockets of `userIds` whose tokens are no longer current, with one query. */
+  private async closeStale(userIds: string[]): Promise<number> {
+    if (userIds.length === 0) return 0;
     const rows = await this.parts.deps.sql.rows<{ id: string; token_version: number }>(
       'select id, token_version from users where id = any($1::uuid[])',
-      [ids],
+      [userIds],
     );
     const current = new Map(rows.map((r) => [r.id, r.token_version]));
     let closed = 0;
-    for (const [userId, sockets] of this.byUser) {
-      for (const extra of sockets) {
+    for (const userId of userIds) {
+      for (const extra of this.byUser.get(userId) ?? []) {
         if (current.get(userId) !== extra.viewer!.tokenVersion) {
           extra.socket.close(CloseCode.Forbidden, 'Token revoked');
           closed += 1;
@@ -169,14 +173,7 @@ export class GraphQLWebSocketServer {
    * (the revocation was announced by whichever process made it).
    */
   async revoke(userId: string): Promise<void> {
-    const sockets = this.byUser.get(userId);
-    if (!sockets?.size) return;
-    const current = await createServices(this.parts.orm.em.fork(), this.parts.deps).users.tokenVersion(userId);
-    for (const extra of sockets) {
-      if (current === null || extra.viewer!.tokenVersion !== current) {
-        extra.socket.close(CloseCode.Forbidden, 'Token revoked');
-      }
-    }
+    if (this.byUser.has(userId)) await this.closeStale([userId]);
   }
 
   /** Closes every socket with 1001 (going away) and stops accepting new ones. */

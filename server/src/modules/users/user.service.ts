@@ -159,10 +159,6 @@ export class UserService {
     return user;
   }
 
-  /** The current token version of a user, or null for a deleted user. */
-  async tokenVersion(userId: string): Promise<number | null> {
-    return (await this.users.findOne({ id: userId }))?.tokenVersion ?? null;
-  }
 
   /** Finds a user by id (admins only). */
   async get(viewer: Viewer | null, id: string): Promise<User> {
