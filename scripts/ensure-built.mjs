@@ -34,10 +34,10 @@ function build(workspace) {
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
-if (stale('server/dist/server/src/main.js', ['server/src', 'migrations', 'server/tsconfig.json', 'server/tsconfig.build.json'])) {
+if (stale('server/dist/server/src/main.js', ['server/src', 'common', 'migrations', 'server/tsconfig.json', 'server/tsconfig.build.json'])) {
   build('server');
 }
 // `--server` (used by `npm run migrate`) needs no web app.
-if (!process.argv.includes('--server') && stale('web/dist/index.html', ['web/src', 'web/index.html', 'web/vite.config.ts'])) {
+if (!process.argv.includes('--server') && stale('web/dist/index.html', ['web/src', 'common', 'web/index.html', 'web/vite.config.ts'])) {
   build('web');
 }

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const webRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = path.dirname(webRoot);
-/** What the build reads; component tests (`*.test.ts`) are not part of the bundle. */
-const SOURCES = ['src', 'public', 'index.html', 'vite.config.ts', 'package.json'];
+/** What the build reads (`../common` is shared with the server); component tests (`*.test.ts`) are not part of the bundle. */
+const SOURCES = ['src', '../common', 'public', 'index.html', 'vite.config.ts', 'package.json'];
 
 /** Newest modification time of any file at or under `p` (0 when none exist). */
 function newest(p: string): number {

@@ -1,23 +1,10 @@
+import { ErrorCode } from '../../../common/error-code.js';
+
 /**
- * The error codes a client can see in `extensions.code`. Each module makes its errors with
- * factories (see `*.errors.ts`); the GraphQL error mapper turns them into responses.
+ * The codes live in `common/error-code.ts`, shared with the web app; each module makes its errors
+ * with factories (see `*.errors.ts`), and the GraphQL error mapper turns them into responses.
  */
-export enum ErrorCode {
-  /** No token, an invalid or expired token, or a failed login. */
-  UNAUTHENTICATED = 'UNAUTHENTICATED',
-  /** Authenticated, but the operation needs a role the viewer lacks. */
-  FORBIDDEN = 'FORBIDDEN',
-  /** No such object, or one the viewer may not see: the same answer for both. */
-  NOT_FOUND = 'NOT_FOUND',
-  /** An input failed validation; `extensions.field` names it. */
-  BAD_USER_INPUT = 'BAD_USER_INPUT',
-  /** The month's GPU-hour quota cannot cover the request. */
-  QUOTA_EXCEEDED = 'QUOTA_EXCEEDED',
-  /** The job's lifecycle does not allow the requested change from its current status. */
-  INVALID_TRANSITION = 'INVALID_TRANSITION',
-  /** Too many attempts; `extensions.retryAfter` says how many seconds to wait. */
-  RATE_LIMITED = 'RATE_LIMITED',
-}
+export { ErrorCode };
 
 /** An expected failure with a stable code and a message safe to show to the client. */
 export class AppError extends Error {

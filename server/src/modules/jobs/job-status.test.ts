@@ -11,8 +11,11 @@ import {
 const ALL_STATUSES = Object.values(JobStatus);
 const ALL_ACTIONS = Object.keys(TRANSITIONS) as JobAction[];
 
-/** SPEC §3, written out by hand: every (action, from, to) the lifecycle allows, and nothing else. */
-const SPEC_ALLOWED: readonly [JobAction, JobStatus, JobStatus][] = [
+/**
+ * The README's "Lifecycle and quota", written out by hand: every (action, from, to) the lifecycle
+ * allows, and nothing else.
+ */
+const DOCUMENTED: readonly [JobAction, JobStatus, JobStatus][] = [
   ['approve', JobStatus.PENDING, JobStatus.APPROVED],
   ['reject', JobStatus.PENDING, JobStatus.REJECTED],
   ['cancel', JobStatus.PENDING, JobStatus.CANCELLED],
@@ -28,25 +31,25 @@ describe('the job lifecycle table', () => {
     expect(ALL_ACTIONS.sort()).toEqual(['approve', 'cancel', 'complete', 'fail', 'reject', 'start']);
   });
 
-  it('should allow exactly the (action, from) pairs of SPEC §3 and nothing else', () => {
+  it('should allow exactly the (action, from) pairs the README documents and nothing else', () => {
     for (const action of ALL_ACTIONS) {
       for (const from of ALL_STATUSES) {
-        const expected = SPEC_ALLOWED.some(([a, f]) => a === action && f === from);
+        const expected = DOCUMENTED.some(([a, f]) => a === action && f === from);
         expect(isAllowed(action, from), `${action} from ${from}`).toBe(expected);
       }
     }
   });
 
-  it('should send each allowed action to the status SPEC §3 names', () => {
-    for (const [action, , to] of SPEC_ALLOWED) {
+  it('should send each allowed action to the status the README names', () => {
+    for (const [action, , to] of DOCUMENTED) {
       expect(TRANSITIONS[action].to, action).toBe(to);
     }
   });
 
-  it('should move between exactly the status pairs of SPEC §3 and no others', () => {
+  it('should move between exactly the status pairs the README documents and no others', () => {
     for (const from of ALL_STATUSES) {
       for (const to of ALL_STATUSES) {
-        const expected = SPEC_ALLOWED.some(([, f, t]) => f === from && t === to);
+        const expected = DOCUMENTED.some(([, f, t]) => f === from && t === to);
         expect(canMove(from, to), `${from} → ${to}`).toBe(expected);
       }
     }
