@@ -25,13 +25,14 @@ import { buildGraphQLSchema } from './graphql/schema.js';
 import type { Logger } from './logger.js';
 import { PasswordHasher } from './modules/auth/password.js';
 import { TokenService } from './modules/auth/token.service.js';
-import { SettingRepository } from './modules/settings/setting.repository.js';
+import { Setting } from './modules/settings/setting.entity.js';
 import { WEB_DIST_DIR } from './paths.js';
 import { createServices, type AppDeps } from './services.js';
 import { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
+import { notify } from './events/job-event.queries.js';
 import { SimulationWorker } from './worker/simulation-worker.js';
 
 /**
@@ -76,7 +77,7 @@ export interface StartOptions {
 /** The JWT key: configured, or generated once and shared by every process through the database. */
 async function resolveJwtSecret(orm: MikroORM, config: Config): Promise<string> {
   if (config.jwtSecret !== undefined) return config.jwtSecret;
-  return new SettingRepository(orm.em.fork()).getOrInsert('jwt_secret', randomBytes(48).toString('base64url'));
+  return orm.em.fork().getRepository(Setting).getOrInsert('jwt_secret', randomBytes(48).toString('base64url'));
 }
 
 /**
@@ -119,11 +120,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       config,
       passwords: new PasswordHasher(config.bcryptCost),
       tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds, config.jwtPreviousSecret),
-      events: new CommitNotifier(
-        (channel, payload = '') => sql.rows('select pg_notify($1, $2)', [channel, payload]),
-        log,
-        config.eventsEnabled,
-      ),
+      events: new CommitNotifier((channel, payload) => notify(sql, channel, payload), log, config.eventsEnabled),
       jobCounts: new JobCountCache(),
       sql,
     };

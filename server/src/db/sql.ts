@@ -1,3 +1,25 @@
+/**
+ * How gpuaas reaches PostgreSQL: one rule, read this before adding a statement.
+ *
+ * 1. Every statement lives in a data-access module of its feature (`modules/<feature>/`,
+ *    `events/`, `worker/`), in `db/` (connection, migrator, readiness) or in `migrations/`.
+ *    Resolvers, services, `app.ts` and `graphql/` hold no SQL text.
+ * 2. `*.repository.ts` goes through MikroORM's EntityManager of the current unit of work:
+ *    entities, the query builder, or `em.execute` for raw statements, which then run inside that
+ *    unit of work's transaction. This is the default, and the only choice for anything that runs
+ *    in a transaction with other ORM work (lifecycle transitions, settlement, quota refunds,
+ *    worker steps, rate limits, settings). A repository is obtained with
+ *    `em.getRepository(Entity)` (the entity names it with `@Entity({ repository })`).
+ * 3. `*.queries.ts` is plain functions on the `pg` pool below, through a `SqlRunner` (`$n`
+ *    placeholders, named prepared statements, rows mapped to plain records). Only for hot paths
+ *    where the bench showed the ORM costing more CPU than PostgreSQL (the token check, a
+ *    submission as one statement, job pages), and for statements that belong to no unit of work
+ *    (the event relay's reads, NOTIFY wake-ups, the sockets' token re-check). Each is a unit on
+ *    its own: one statement, autocommit.
+ * 4. Never call the plain pool from inside an ORM transaction. It is another connection: it
+ *    cannot see the transaction's uncommitted rows, and it waits, possibly forever, on any lock
+ *    that transaction holds.
+ */
 import pg from 'pg';
 
 const names = new Map<string, string>();
@@ -23,10 +45,10 @@ export interface SqlRunner {
 }
 
 /**
- * Plain SQL on the `pg` driver, beside MikroORM, for the statements every request runs: the
- * token check, a submission and a page of jobs. There the ORM's query building, hydration and
- * unit of work cost the API more CPU than PostgreSQL spends on the statements themselves (see
- * bench/RESULTS.md). Everything else, and the schema and migrations, stays with MikroORM.
+ * The plain pool of rule 3 above, beside MikroORM's: where the ORM's query building, hydration
+ * and unit of work cost the API more CPU than PostgreSQL spends on the statements themselves (see
+ * bench/RESULTS.md), and for statements outside any unit of work. Everything else, and the
+ * schema and migrations, stays with MikroORM.
  *
  * Statements are fixed text with `$n` placeholders; nothing here builds SQL from input.
  */

@@ -5,7 +5,7 @@ import { findManyWithOwner } from '../modules/jobs/job.queries.js';
 import { JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
-import { JobEventRepository, type EventCursor, type EventRow } from './job-event.repository.js';
+import { eventHead, eventsAfter, listen, type EventCursor, type EventRow } from './job-event.queries.js';
 
 /** Events read per query. */
 const BATCH = 1000;
@@ -14,7 +14,7 @@ const RECONNECT_MS = 1000;
 /**
  * Moves committed job events from PostgreSQL to this process's subscribers. It LISTENs for the
  * writers' wake-ups (and polls as a fallback), then reads every final event after its cursor in
- * commit order (see `JobEventRepository`) and publishes them to the hub. One read runs at a time;
+ * commit order (see `job-event.queries.ts`) and publishes them to the hub. One read runs at a time;
  * wake-ups during a read cause one more read, so a burst of commits costs a few queries, not one
  * each. The cursor lives in memory: a new process delivers what is committed after it started,
  * and clients refetch on reconnect.
@@ -40,7 +40,7 @@ export class JobEventRelay {
   ) {}
 
   async start(): Promise<void> {
-    this.cursor = await new JobEventRepository(this.sql).head();
+    this.cursor = await eventHead(this.sql);
     await this.listen();
     this.poll = setInterval(() => this.wake(), this.pollMs);
     this.poll.unref();
@@ -61,8 +61,7 @@ export class JobEventRelay {
       setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Event listener failed')), RECONNECT_MS).unref();
     });
     await client.connect();
-    await client.query(`listen ${JOB_CHANGES_CHANNEL}`);
-    await client.query(`listen ${REVOCATIONS_CHANNEL}`);
+    await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL]);
     this.listener = client;
     this.wake(); // catch up on anything committed while not listening
   }
@@ -87,7 +86,7 @@ export class JobEventRelay {
 
   private async readAll(): Promise<void> {
     for (;;) {
-      const rows = await new JobEventRepository(this.sql).after(this.cursor!, BATCH);
+      const rows = await eventsAfter(this.sql, this.cursor!, BATCH);
       if (rows.length === 0) return;
       await this.publish(rows);
       const last = rows.at(-1)!;

@@ -9,6 +9,10 @@ export interface DueJob {
  * The simulator's SQL, in one place. A worker owns a running job while its lease
  * (`lease_owner`, `lease_expires_at`) is current; it renews the lease on every tick. A job whose
  * lease expired (its worker died) is claimed by whichever worker looks next.
+ *
+ * Not a MikroORM entity repository: `jobs` already has one (`JobRepository`, the API's), and
+ * these statements are the worker's alone, so it is built on the EntityManager of each unit of
+ * work (one per tick, and one to release the leases).
  */
 export class WorkerRepository {
   constructor(private readonly em: EntityManager) {}

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { LimitsConfig } from '../../config.js';
 import { authErrors } from './auth.errors.js';
-import { RateLimitRepository } from './rate-limit.repository.js';
+import { AuthAttempt } from './auth-attempt.entity.js';
 
 /** A limit on one key: at most `max` attempts per window. */
 export interface Limit {
@@ -27,7 +27,7 @@ export class RateLimiter {
   async hit(check: Limit[], count: string[]): Promise<void> {
     const window = this.limits.authWindowSeconds;
     await this.em.transactional(async (tx) => {
-      const repo = new RateLimitRepository(tx);
+      const repo = tx.getRepository(AuthAttempt);
       for (const key of [...new Set([...check.map((l) => l.key), ...count])].sort()) await repo.lock(key);
       for (const limit of check) {
         const use = await repo.use(limit.key, window);
@@ -42,7 +42,7 @@ export class RateLimiter {
 
   /** Counts one attempt of `key` without checking (e.g. a failed password for an account). */
   async record(key: string): Promise<void> {
-    await new RateLimitRepository(this.em).record(key, this.limits.authWindowSeconds);
+    await this.em.getRepository(AuthAttempt).record(key, this.limits.authWindowSeconds);
   }
 }
 

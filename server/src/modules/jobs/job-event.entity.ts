@@ -29,7 +29,7 @@ export class JobEvent {
   /**
    * The writing transaction's id, set by PostgreSQL. The event relay reads events in (txId, id)
    * order up to the oldest still-running transaction, which makes that order final: see
-   * `events/job-event.repository.ts`.
+   * `events/job-event.queries.ts`.
    */
   @Property({ type: 'string', columnType: 'xid8', defaultRaw: 'pg_current_xact_id()', lazy: true, hidden: true })
   txId?: string;

@@ -1,4 +1,5 @@
 import { EntityRepository, LockMode } from '@mikro-orm/postgresql';
+import { User } from '../users/user.entity.js';
 import { JobEvent, JobEventKind } from './job-event.entity.js';
 import type { Job } from './job.entity.js';
 import type { JobStatus } from './job-status.js';
@@ -29,7 +30,7 @@ export class JobRepository extends EntityRepository<Job> {
    */
   async loadOwner(jobs: Job[]): Promise<void> {
     const ids = [...new Set(jobs.map((j) => j.owner.id))];
-    if (ids.length > 0) await this.getEntityManager().find('User', { id: { $in: ids } });
+    if (ids.length > 0) await this.getEntityManager().find(User, { id: { $in: ids } });
   }
 
   /**
@@ -62,10 +63,10 @@ export class JobRepository extends EntityRepository<Job> {
       fromStatus,
       toStatus: job.status,
       progress: job.progress,
-      actor: actorId === null ? null : em.getReference('User', actorId),
+      actor: actorId === null ? null : em.getReference(User, actorId),
       reason,
       at: new Date(),
-    } as never);
+    });
     em.persist(event);
     return event;
   }

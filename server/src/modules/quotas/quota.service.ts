@@ -8,7 +8,8 @@ import { User } from '../users/user.entity.js';
 import { userErrors } from '../users/user.errors.js';
 import { quotaErrors } from './quota.errors.js';
 import { monthOf, remainingGpuHours } from './quota-math.js';
-import { QuotaRepository, type QuotaRow } from './quota.repository.js';
+import type { QuotaRow } from './quota.repository.js';
+import { UserQuota } from './user-quota.entity.js';
 
 /** A user's quota for one month, as shown to clients. */
 export interface QuotaView {
@@ -36,18 +37,21 @@ export class QuotaService {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
+  private get quotas() {
+    return this.em.getRepository(UserQuota);
+  }
 
   /** The user's quota for the current month; a month not yet used shows the limit, nothing used. */
   async current(user: UserRecord): Promise<QuotaView> {
     const month = monthOf(this.now());
-    const row = await new QuotaRepository(this.em).find(user.id, month);
+    const row = await this.quotas.findForMonth(user.id, month);
     return view(month, row ?? { limitGpuHours: this.limitOf(user), usedGpuHours: 0 });
   }
 
   /** The current month's quotas of several users with one query. */
   async currentMany(users: readonly UserRecord[]): Promise<Map<string, QuotaView>> {
     const month = monthOf(this.now());
-    const rows = await new QuotaRepository(this.em).findMany(
+    const rows = await this.quotas.findManyForMonth(
       users.map((u) => u.id),
       month,
     );
@@ -69,14 +73,14 @@ export class QuotaService {
    * (The reservation itself is part of the submission's statement: see `job.queries.ts`.)
    */
   async exceeded(user: UserRecord, month: string, gpuHours: number): Promise<AppError> {
-    const row = await new QuotaRepository(this.em).find(user.id, month);
+    const row = await this.quotas.findForMonth(user.id, month);
     const remaining = row ? remainingGpuHours(row.limitGpuHours, row.usedGpuHours) : this.limitOf(user);
     return quotaErrors.exceeded(gpuHours, remaining, month);
   }
 
   /** Gives `gpuHours` back to `month` inside the caller's transaction `tx`. */
   refund(tx: EntityManager, userId: string, month: string, gpuHours: number): Promise<void> {
-    return new QuotaRepository(tx).refund(userId, month, gpuHours);
+    return tx.getRepository(UserQuota).refund(userId, month, gpuHours);
   }
 
   /** Sets a user's monthly limit; it applies to the current month at once (admins only). */
@@ -93,7 +97,7 @@ export class QuotaService {
       if (!user) throw userErrors.notFound();
       user.monthlyGpuHoursLimit = limit;
       await tx.flush();
-      return view(month, await new QuotaRepository(tx).setLimit(userId, month, limit));
+      return view(month, await tx.getRepository(UserQuota).setLimit(userId, month, limit));
     });
   }
 }

@@ -1,19 +1,16 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { EntityRepository } from '@mikro-orm/postgresql';
+import type { Setting } from './setting.entity.js';
 
 /** Process-wide values kept in the `settings` table. */
-export class SettingRepository {
-  constructor(private readonly em: EntityManager) {}
-
+export class SettingRepository extends EntityRepository<Setting> {
   /**
    * Returns the value of `key`, storing `candidate` first if the key has none. Of several
    * processes racing here, the first insert wins and every process reads that one value.
    */
   async getOrInsert(key: string, candidate: string): Promise<string> {
-    await this.em.execute('insert into settings (key, value) values (?, ?) on conflict (key) do nothing', [
-      key,
-      candidate,
-    ]);
-    const rows = await this.em.execute<{ value: string }[]>('select value from settings where key = ?', [key]);
+    const em = this.getEntityManager();
+    await em.execute('insert into settings (key, value) values (?, ?) on conflict (key) do nothing', [key, candidate]);
+    const rows = await em.execute<{ value: string }[]>('select value from settings where key = ?', [key]);
     return rows[0]!.value;
   }
 }

@@ -40,3 +40,15 @@ export async function credentialsOf(sql: SqlRunner, id: string): Promise<Viewer 
   const [row] = await sql.rows<UserRow & { token_version: number }>(CREDENTIALS_SQL, [id]);
   return row ? { ...toUserRecord(row), tokenVersion: row.token_version } : null;
 }
+
+/**
+ * The current token version of each of `ids` that still exists (a deleted user is missing), for
+ * the periodic re-check of open sockets: one statement for every user with a socket here.
+ */
+export async function tokenVersions(sql: SqlRunner, ids: readonly string[]): Promise<Map<string, number>> {
+  const rows = await sql.rows<{ id: string; token_version: number }>(
+    'select id, token_version from users where id = any($1::uuid[])',
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.id, r.token_version]));
+}

@@ -8,6 +8,14 @@ export class UserRepository extends EntityRepository<User> {
     return this.findOne({ email });
   }
 
+  /**
+   * Serialises first-admin creation until the transaction ends: a transaction-level advisory
+   * lock, so two processes starting together cannot both find no admin and both create one.
+   */
+  async lockFirstAdmin(): Promise<void> {
+    await this.getEntityManager().execute("select pg_advisory_xact_lock(hashtext('gpuaas:first-admin'))");
+  }
+
   async adminExists(): Promise<boolean> {
     return (await this.count({ role: 'ADMIN' as User['role'] })) > 0;
   }

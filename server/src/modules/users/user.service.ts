@@ -10,7 +10,7 @@ import { RateLimiter, rateKeys } from '../auth/rate-limiter.js';
 import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
 import { Role, User } from './user.entity.js';
 import { userErrors } from './user.errors.js';
-import { credentialsOf } from './user.queries.js';
+import { credentialsOf, tokenVersions } from './user.queries.js';
 import type { SqlRunner } from '../../db/sql.js';
 import { isPlausibleEmail, normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
 import { badUserInput } from '../../errors/app-error.js';
@@ -152,6 +152,14 @@ export class UserService {
     return user;
   }
 
+  /**
+   * The current token version of each of `userIds` that still exists, for closing sockets whose
+   * tokens were revoked (a deleted user is missing from the map).
+   */
+  tokenVersions(userIds: readonly string[]): Promise<Map<string, number>> {
+    return tokenVersions(this.sql, userIds);
+  }
+
   async me(viewer: Viewer | null): Promise<User> {
     const v = requireViewer(viewer);
     const user = await this.users.findOne({ id: v.id });
@@ -184,8 +192,8 @@ export class UserService {
    */
   async ensureFirstAdmin(log: Logger): Promise<void> {
     await this.em.transactional(async (tx) => {
-      await tx.execute("select pg_advisory_xact_lock(hashtext('gpuaas:first-admin'))");
       const users = tx.getRepository(User);
+      await users.lockFirstAdmin();
       if (await users.adminExists()) return;
       let email = this.config.adminEmail;
       let password = this.config.adminPassword;
