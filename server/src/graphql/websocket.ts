@@ -3,7 +3,6 @@ import type http from 'node:http';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { AppError, ErrorCode } from '../errors/app-error.js';
-import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApolloArmor } from '@escape.tech/graphql-armor';
@@ -15,14 +14,13 @@ import { bearerToken, createContext } from './context.js';
 import { formatError } from './errors.js';
 import { documentChecker } from './query-limits.js';
 import { SharedSubscriptions } from './shared-subscriptions.js';
+import { WebSocketCloseCode } from './close-codes.js';
 import { Role } from '../modules/users/user.entity.js';
 
 /** Largest WebSocket message accepted, in bytes. */
 export const MAX_WS_MESSAGE_BYTES = 64 * 1024;
 /** A socket that sends no ConnectionInit within this time is closed (4408). */
 export const CONNECTION_INIT_TIMEOUT_MS = 3000;
-/** Close code for a user over their connection limit. */
-export const TOO_MANY_CONNECTIONS = 4429;
 
 type SocketExtra = {
   socket: WebSocket;
@@ -34,9 +32,10 @@ type SocketExtra = {
 
 /**
  * graphql-transport-ws on `/graphql`. A connection must carry a valid token in its
- * connectionParams (else 4403); each user may hold a bounded number of connections and each
- * connection a bounded number of subscriptions; every operation passes the same query limits as
- * over HTTP. When a user's tokens are revoked, their open sockets are closed (4403).
+ * connectionParams (else 4403); each user may hold a bounded number of connections (beyond it,
+ * 4129) and each connection a bounded number of subscriptions; every operation passes the same
+ * query limits as over HTTP. When a user's tokens are revoked, their open sockets are closed
+ * (4403). Every close code is listed in `close-codes.ts`.
  */
 export class GraphQLWebSocketServer {
   private readonly byUser = new Map<string, Set<SocketExtra>>();
@@ -66,7 +65,7 @@ export class GraphQLWebSocketServer {
           if (!viewer) return false;
           const sockets = this.byUser.get(viewer.id) ?? new Set();
           if (sockets.size >= limits.socketsPerUser) {
-            ctx.extra.socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this user');
+            ctx.extra.socket.close(WebSocketCloseCode.TooManyConnections, 'Too many connections for this user');
             return false;
           }
           ctx.extra.viewer = viewer;
@@ -137,16 +136,13 @@ export class GraphQLWebSocketServer {
   /** Closes the sockets of `userIds` whose tokens are no longer current, with one query. */
   private async closeStale(userIds: string[]): Promise<number> {
     if (userIds.length === 0) return 0;
-    const rows = await this.parts.deps.sql.rows<{ id: string; token_version: number }>(
-      'select id, token_version from users where id = any($1::uuid[])',
-      [userIds],
-    );
-    const current = new Map(rows.map((r) => [r.id, r.token_version]));
+    const { orm, deps } = this.parts;
+    const current = await createServices(orm.em.fork(), deps).users.tokenVersions(userIds);
     let closed = 0;
     for (const userId of userIds) {
       for (const extra of this.byUser.get(userId) ?? []) {
         if (current.get(userId) !== extra.viewer!.tokenVersion) {
-          extra.socket.close(CloseCode.Forbidden, 'Token revoked');
+          extra.socket.close(WebSocketCloseCode.Forbidden, 'Token revoked');
           closed += 1;
         }
       }
@@ -176,7 +172,7 @@ export class GraphQLWebSocketServer {
     if (this.byUser.has(userId)) await this.closeStale([userId]);
   }
 
-  /** Closes every socket with 1001 (going away) and stops accepting new ones. */
+  /** Closes every socket with 1001 (going away, sent by graphql-ws) and stops accepting new ones. */
   async dispose(): Promise<void> {
     clearInterval(this.rechecks);
     await this.server.dispose();

@@ -7,7 +7,8 @@ import { CloseCode, MessageType } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUERY_LIMITS } from '../../src/graphql/query-limits.js';
-import { CONNECTION_INIT_TIMEOUT_MS, MAX_WS_MESSAGE_BYTES, TOO_MANY_CONNECTIONS } from '../../src/graphql/websocket.js';
+import { WebSocketCloseCode } from '../../src/graphql/close-codes.js';
+import { CONNECTION_INIT_TIMEOUT_MS, MAX_WS_MESSAGE_BYTES } from '../../src/graphql/websocket.js';
 import { TestServer, type TestUser } from '../harness.js';
 import { JOB_CHANGES, Subscription, connect, type Closed } from '../ws-client.js';
 
@@ -113,7 +114,7 @@ describe('WebSocket abuse', () => {
     return { user, ws, sub };
   }
 
-  it('should accept at most WS_CONNECTIONS_PER_USER of 500 connections of one user and close the rest with 4429', async () => {
+  it('should accept at most WS_CONNECTIONS_PER_USER of 500 connections of one user and close the rest with 4129', async () => {
     expect(server.config.limits.socketsPerUser).toBe(SOCKETS_PER_USER);
     const flooder = await server.register('flooder');
     const other = await bystander();
@@ -131,7 +132,7 @@ describe('WebSocket abuse', () => {
     const refused = outcomes.filter((o): o is Closed => o !== 'received');
     expect(accepted).toBe(SOCKETS_PER_USER);
     expect(refused).toHaveLength(500 - SOCKETS_PER_USER);
-    for (const c of refused) expect(c).toEqual({ code: TOO_MANY_CONNECTIONS, reason: 'Too many connections for this user' });
+    for (const c of refused) expect(c).toEqual({ code: WebSocketCloseCode.TooManyConnections, reason: 'Too many connections for this user' });
 
     // Other users are served meanwhile.
     await proveDelivers(server, other.user, other.sub);
