@@ -12,12 +12,8 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import type { ProcessRole } from './config.js';
+import { CLUSTER_INDEX_VAR, CLUSTER_ROLE_VAR, readClusterMemberEnv, type ClusterMemberEnv, type ProcessRole } from './config.js';
 import type { Logger } from './logger.js';
-
-/** Set in an API process's environment by the primary: its role and its number. */
-const ROLE_VAR = 'GPUAAS_CLUSTER_ROLE';
-const INDEX_VAR = 'GPUAAS_CLUSTER_INDEX';
 
 const METRICS_REQUEST = 'gpuaas:metrics-request';
 const METRICS_ANSWER = 'gpuaas:metrics-answer';
@@ -41,10 +37,8 @@ interface MetricsAnswer {
 }
 
 /** This process's place in a cluster, when the primary started it. */
-export function clusterMember(): { role: ProcessRole; index: number } | null {
-  const role = process.env[ROLE_VAR];
-  if (!cluster.isWorker || role === undefined) return null;
-  return { role: role as ProcessRole, index: Number(process.env[INDEX_VAR] ?? 0) };
+export function clusterMember(): ClusterMemberEnv | null {
+  return cluster.isWorker ? readClusterMemberEnv() : null;
 }
 
 /**
@@ -104,7 +98,7 @@ export function startCluster(options: ClusterOptions): ApiCluster {
 
   const fork = (index: number) => {
     const role: ProcessRole = index === 0 ? options.role : 'api';
-    const member = cluster.fork({ [ROLE_VAR]: role, [INDEX_VAR]: String(index), DATABASE_URL: options.databaseUrl });
+    const member = cluster.fork({ [CLUSTER_ROLE_VAR]: role, [CLUSTER_INDEX_VAR]: String(index), DATABASE_URL: options.databaseUrl });
     members.set(index, member);
     member.on('message', (message: MetricsRequest) => {
       if (message?.type !== METRICS_REQUEST) return;

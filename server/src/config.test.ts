@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { CLUSTER_INDEX_VAR, CLUSTER_ROLE_VAR, ConfigError, loadConfig, readClusterMemberEnv } from './config.js';
 
 const CWD = path.resolve('/srv/gpuaas');
 const SECRET = 'x'.repeat(32);
@@ -263,5 +263,15 @@ describe('loadConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect(error.message).toMatch(new RegExp(`^${name} `));
     });
+  });
+});
+
+describe('readClusterMemberEnv', () => {
+  it('should read the role and number the primary set', () => {
+    expect(readClusterMemberEnv({ [CLUSTER_ROLE_VAR]: 'all', [CLUSTER_INDEX_VAR]: '3' })).toEqual({ role: 'all', index: 3 });
+  });
+
+  it('should answer null in a process no primary started', () => {
+    expect(readClusterMemberEnv({})).toBeNull();
   });
 });

@@ -5,7 +5,7 @@ import { LOG_LEVELS, type LogLevel } from './logger.js';
 /** Which parts of the product one process runs. */
 export type ProcessRole = 'all' | 'api' | 'worker';
 
-/** Simulator settings (SPEC §3 "Simulator"). */
+/** Simulator settings (the README's "Simulator" paragraph, under "Architecture"). */
 export interface SimulatorConfig {
   /** Real seconds that one simulated hour lasts. */
   secondsPerHour: number;
@@ -78,7 +78,10 @@ export interface Config {
   /** Express's `trust proxy` setting: whether X-Forwarded-For names the client. */
   trustProxy: boolean | number | string;
   limits: LimitsConfig;
-  /** Directory of the built web app served at `/`; undefined serves none. */
+  /**
+   * Directory of the built web app served at `/` (when it holds an `index.html`); undefined
+   * serves the repository's `web/dist`.
+   */
   webDist: string | undefined;
   /**
    * API processes this command runs, sharing one port: 1, or more to use more than one core of
@@ -185,7 +188,8 @@ function readDatabaseUrl(env: Env): string | undefined {
 
 /**
  * Reads the configuration from an environment (by default the process's own) and validates it.
- * This is the only place in the server that reads `process.env`.
+ * This module is the only place in the server that reads `process.env` (here and in
+ * `readClusterMemberEnv`).
  *
  * @throws ConfigError naming the first variable whose value cannot be used.
  */
@@ -258,6 +262,27 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
     apiProcesses: readApiProcesses(env),
   };
+}
+
+/** Set by the primary in each API process it forks (see `cluster.ts`): the process's role. */
+export const CLUSTER_ROLE_VAR = 'GPUAAS_CLUSTER_ROLE';
+/** Set by the primary in each API process it forks: the process's number, from 0. */
+export const CLUSTER_INDEX_VAR = 'GPUAAS_CLUSTER_INDEX';
+
+/** A forked API process's place in its cluster, as its primary set it in its environment. */
+export interface ClusterMemberEnv {
+  role: ProcessRole;
+  index: number;
+}
+
+/**
+ * Reads what the primary of `cluster.ts` set for a process it forked; null in a process no
+ * primary started. Kept apart from `loadConfig`: these are not settings an operator sets.
+ */
+export function readClusterMemberEnv(env: Env = process.env): ClusterMemberEnv | null {
+  const role = readString(env, CLUSTER_ROLE_VAR);
+  if (role === undefined) return null;
+  return { role: role as ProcessRole, index: Number(readString(env, CLUSTER_INDEX_VAR) ?? 0) };
 }
 
 /** API_PROCESSES: a count from 1 to 64, or `auto` for one per core. */
