@@ -31,8 +31,8 @@ function isExpected(formatted: GraphQLFormattedError, error: unknown): boolean {
 
 /**
  * The one mapper from errors to responses. Application errors keep their code, message and
- * details; request errors keep their code; anything else becomes a generic message (it was
- * logged with its context by `errorLoggingPlugin`). Never a stack trace, never SQL.
+ * details; request errors keep their code; anything else becomes a generic message (over HTTP,
+ * `operationPlugin` below logs it with its context). Never a stack trace, never SQL.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = appErrorOf(error);

@@ -1,9 +1,9 @@
 import { createSourceEventStream, execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 
 /**
- * Subscriptions whose results are computed once per event and selection, then sent to every
- * subscriber with the same selection. A change of a job reaches every admin's subscription; each
- * used to execute the same selection over the same change, which was most of the CPU of a
+ * Subscriptions whose results are computed once per event and operation, then sent to every
+ * subscriber of the same operation. A change of a job reaches every admin's subscription; each
+ * used to execute the same query over the same change, which was most of the CPU of a
  * delivery (bench/RESULTS.md, "Live"). Now the first subscriber to take a change executes it and
  * the others with the same key reuse the result.
  *

@@ -35,8 +35,9 @@ function uniforms(key: string, seed: string | undefined): [number, number, numbe
 }
 
 /**
- * Draws a job's run (SPEC §3 "Simulator"): success with probability `successRate` after 50–100 %
- * of the requested hours; otherwise failure at a uniformly random point with a realistic reason.
+ * Draws a job's run (the README's "Simulator" paragraph, under "Architecture"): success with
+ * probability `successRate` after 50–100 % of the requested hours; otherwise failure at a
+ * uniformly random point with a realistic reason.
  */
 export function drawRun(key: string, hours: number, sim: Pick<SimulatorConfig, 'successRate' | 'seed'>): SimulatedRun {
   const [pick, point, reason] = uniforms(key, sim.seed);

@@ -1,6 +1,6 @@
 /**
- * Quota arithmetic (SPEC §3 "Quotas"). GPU-hours are kept to four decimal places, in PostgreSQL
- * `numeric` columns, so sums of reservations, charges and refunds are exact.
+ * Quota arithmetic (the README's "Lifecycle and quota"). GPU-hours are kept to four decimal
+ * places, in PostgreSQL `numeric` columns, so sums of reservations, charges and refunds are exact.
  */
 
 /** GPU-hour amounts are rounded to this many decimal places everywhere. */
