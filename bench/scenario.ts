@@ -1,7 +1,7 @@
 /** What every scenario is given, and the pieces they share. */
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig, type ProcessRole } from '../server/src/config.js';
+import type { ProcessRole } from '../server/src/config.js';
 import type { LoadResult } from './closed-loop.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
 import type { DatabaseServer } from './database.js';
@@ -54,16 +54,6 @@ export class Servers {
   }
 }
 
-/**
- * Whether the server can switch its event path off (EVENTS_ENABLED=false: no NOTIFY after
- * commits and no relay). Asked of the server's own configuration reader, so the benchmark
- * measures "events off" over HTTP as soon as the server offers it.
- */
-export function serverHasEventsSwitch(): boolean {
-  const config = loadConfig({ EVENTS_ENABLED: 'false' }) as unknown as Record<string, unknown>;
-  return config.eventsEnabled === false;
-}
-
 /** "1 client", "8 clients". */
 export function clientsLabel(n: number): string {
   return `${n} client${n === 1 ? '' : 's'}`;
@@ -76,8 +66,6 @@ export interface CellFigures {
   p99Ms: Spread;
   /** CPU of the watched server process, in cores. */
   serverCpu: Spread;
-  /** CPU of a second watched process (e.g. an idle API process beside it), in cores. */
-  secondCpu: Spread;
   /** Fraction of all cores busy. */
   machineCpu: Spread;
   /** CPU of the load generator, in cores. */
@@ -112,7 +100,6 @@ export class Cells {
       p50Ms: of((r) => r.p50Ms),
       p99Ms: of((r) => r.p99Ms),
       serverCpu: of((r) => r.cpu.process),
-      secondCpu: of((r) => r.cpu.watched[1] ?? Number.NaN),
       machineCpu: of((r) => r.cpu.machine),
       loadCpu: of((r) => r.cpu.self),
       postgresCpu: of((r) => r.cpu.postgres),

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { CommitNotifier } from '../server/src/events/commit-notifier.js';
+import { NOTIFY_SQL } from '../server/src/events/job-event.queries.js';
 import { createLogger } from '../server/src/logger.js';
 import { prepared } from '../server/src/db/sql.js';
 import { SUBMIT_SQL, submitValues } from '../server/src/modules/jobs/job.queries.js';
@@ -17,7 +18,7 @@ import { closedLoop } from './closed-loop.js';
 import { createScenarioDatabase, type ScenarioDatabase } from './database.js';
 import { CREATE_JOB, GraphQLHttpClient } from './graphql-client.js';
 import { fig, num, pct, ratio, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Cells, clientsLabel, cpuFinding, Servers, serverHasEventsSwitch, type ScenarioContext } from './scenario.js';
+import { Cells, clientsLabel, cpuFinding, Servers, type ScenarioContext } from './scenario.js';
 import { insertUsers, SEEDED_LIMIT_GPU_HOURS, seedUsers, type SeededUser } from './seed.js';
 import type { ServerProcess } from './server-process.js';
 
@@ -68,23 +69,18 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
   // The raw SQL runs on a twin database: no API process LISTENs there, so its NOTIFYs wake no
   // relay, and the raw limit is the database's alone.
   const rawDb = await createScenarioDatabase(ctx.database, 'submit_raw');
-  let offDb: ScenarioDatabase | undefined;
+  const offDb = await createScenarioDatabase(ctx.database, 'submit_off');
   let clusterDb: ScenarioDatabase | undefined;
   const servers = new Servers(ctx);
   try {
     const users: SeededUser[] = await seedUsers(db.pool, ctx.jwtSecret, { count: Math.max(...levels), role: 'USER', prefix: 'submit' });
     await insertUsers(rawDb.pool, users.map((u) => u.id), 'USER', 'submit');
     const records: UserRecord[] = users.map((u) => ({ id: u.id, email: `${u.id}@bench`, role: Role.USER, monthlyGpuHoursLimit: null, createdAt: new Date() }));
-    const switchable = serverHasEventsSwitch();
     const api = await servers.start('submit-api', 'api', db.url);
     // Without its event path, the API runs on a twin database too: the relay of the one with
     // events would otherwise read what it writes.
-    let apiOff: ServerProcess | undefined;
-    if (switchable) {
-      offDb = await createScenarioDatabase(ctx.database, 'submit_off');
-      await insertUsers(offDb.pool, users.map((u) => u.id), 'USER', 'submit');
-      apiOff = await servers.start('submit-api-events-off', 'api', offDb.url, { EVENTS_ENABLED: 'false' });
-    }
+    await insertUsers(offDb.pool, users.map((u) => u.id), 'USER', 'submit');
+    const apiOff = await servers.start('submit-api-events-off', 'api', offDb.url, { EVENTS_ENABLED: 'false' });
     // One API process per core (what API_PROCESSES=auto starts), on a twin database of its own too.
     let apiCluster: ServerProcess | undefined;
     if (CORES > 1) {
@@ -93,7 +89,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       apiCluster = await servers.start('submit-api-cluster', 'api', clusterDb.url, { API_PROCESSES: String(CORES) });
     }
     const paths: Path[] = [
-      'http-on', ...(switchable ? ['http-off' as const] : []), ...(apiCluster ? ['http-cluster' as const] : []), 'http-floor', 'raw-on', 'raw-off',
+      'http-on', 'http-off', ...(apiCluster ? ['http-cluster' as const] : []), 'http-floor', 'raw-on', 'raw-off',
     ];
 
     const cells = new Cells();
@@ -103,7 +99,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         for (const path of paths) {
           const key = `${path}:${clients}`;
           if (path.startsWith('http')) {
-            const server = path === 'http-on' || path === 'http-floor' ? api : path === 'http-off' ? apiOff! : apiCluster!;
+            const server = path === 'http-on' || path === 'http-floor' ? api : path === 'http-off' ? apiOff : apiCluster!;
             const http = new GraphQLHttpClient(server.url, clients);
             cells.add(key, await closedLoop({
               clients, warmupMs, durationMs, watchPids: [server.pid],
@@ -115,28 +111,11 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
           } else {
             const pool = new pg.Pool({ connectionString: rawDb.url, max: clients });
             const notifier = path === 'raw-on'
-              ? new CommitNotifier((channel, payload = '') => pool.query('select pg_notify($1, $2)', [channel, payload]), createLogger('silent'))
+              ? new CommitNotifier((channel, payload = '') => pool.query(prepared(NOTIFY_SQL, [channel, payload])), createLogger('silent'))
               : null;
             cells.add(key, await closedLoop({ clients, warmupMs, durationMs, op: (c) => rawSubmit(pool, records[c]!, notifier) }));
             await pool.end();
           }
-        }
-      }
-    }
-
-    // The relay's cost, estimated: a second API process on the same database that serves nothing
-    // reads every event the measured one's relay reads, so its CPU, as a share of the measured
-    // process's, is what the relay costs. Measured after the cells above, which run without it.
-    if (!switchable) {
-      const idle = await servers.start('submit-api-idle', 'api', db.url);
-      for (let run = 0; run < settings.runs; run++) {
-        for (const clients of levels) {
-          const http = new GraphQLHttpClient(api.url, clients);
-          cells.add(`relay:${clients}`, await closedLoop({
-            clients, warmupMs, durationMs, watchPids: [api.pid, idle.pid],
-            op: (c) => http.request(CREATE_JOB, { input: JOB_INPUT }, users[c]!.token),
-          }));
-          http.close();
         }
       }
     }
@@ -166,16 +145,14 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       const httpOn = cells.get(`http-on:${clients}`).opsPerSecond.median;
       const rawOn = cells.get(`raw-on:${clients}`).opsPerSecond.median;
       const rawOff = cells.get(`raw-off:${clients}`).opsPerSecond.median;
-      const httpOff = switchable ? cells.get(`http-off:${clients}`).opsPerSecond.median : Number.NaN;
+      const httpOff = cells.get(`http-off:${clients}`).opsPerSecond.median;
       const share = httpOn / rawOn;
       const httpCost = 1 - httpOn / httpOff;
-      const withIdle = cells.get(`relay:${clients}`);
-      const relayShare = withIdle.secondCpu.median / withIdle.serverCpu.median;
       const rawCost = 1 - rawOn / rawOff;
       const gated = clients >= 8;
       summary.rows.push([
         String(clients), num(httpOn), num(rawOn), ratio(share), gated ? '≥ 0.50×' : '–',
-        switchable ? pct(httpCost) : `≈ ${pct(relayShare)} (relay only, estimated)`, pct(rawCost), '≤ 10 %',
+        pct(httpCost), pct(rawCost), '≤ 10 %',
         cells.has(`http-cluster:${clients}`) ? `${ratio(cells.get(`http-cluster:${clients}`).opsPerSecond.median / rawOn)} (${num(cells.get(`http-cluster:${clients}`).opsPerSecond.median)}/s)` : '–',
       ]);
       if (gated) {
@@ -183,10 +160,8 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
       }
       targets.push({
         target: `Submit at ${clientsLabel(clients)}: the event path costs ≤ 10 %`,
-        measured: switchable
-          ? `HTTP ${pct(httpCost)}; raw SQL ${pct(rawCost)}`
-          : `HTTP not measured (the server has no EVENTS_ENABLED switch; its relay alone is estimated at ≈ ${pct(relayShare)} of the API's CPU); raw SQL ${pct(rawCost)}`,
-        met: switchable ? httpCost <= 0.1 : null,
+        measured: `HTTP ${pct(httpCost)}; raw SQL ${pct(rawCost)}`,
+        met: httpCost <= 0.1,
       });
       findings.push(cpuFinding(`HTTP at ${clientsLabel(clients)}`, cells.get(`http-on:${clients}`)));
       {
@@ -217,14 +192,6 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         if (c.errors > 0) findings.push(`${PATH_LABEL[path]} at ${clientsLabel(clients)} had ${c.errors} errors, first: ${c.firstError}`);
       }
     }
-    if (!switchable) {
-      findings.push(
-        'The server has no switch for its event path, so "events off" is measured on the raw SQL only (no NOTIFY after commit). ' +
-          'Over HTTP the event path also includes the relay in every API process (LISTEN, reading every new event, loading their jobs): ' +
-          'its cost is estimated in extra HTTP cells run with a second, idle API process on the same database, whose relay does the same reads: ' +
-          'its CPU as a share of the measured API process\'s (which is CPU-bound, so its throughput drops by about as much). The NOTIFY the measured process sends is not in that estimate.',
-      );
-    }
     return {
       title: '1. Submit',
       method: [
@@ -234,7 +201,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
         '"The request floor": `{ gpuTypes }` with a token on the same server: HTTP, Express, Apollo and the token check, with no work of its own.',
         `"${CORES} API processes": the same server with API_PROCESSES=${CORES} (one per core, as \`auto\` starts), on a twin database; its CPU counts every process of the group.`,
         'Raw limit: the same statements the server sends for one `createJob`, their texts imported from the server (the token check\'s user lookup, then the submission\'s one statement: the quota reservation, the job INSERT and the CREATED event INSERT as data-modifying CTEs), issued with `pg` on a pool of as many connections as clients. "Events on" adds the post-commit NOTIFY through the server\'s own coalescing CommitNotifier; "events off" leaves it out.',
-        'The event path: the NOTIFY after each commit and the relay that reads new events in every API process. The job_events row itself is the job\'s history and is written either way. Without a server switch, the relay\'s cost is estimated in extra HTTP cells with a second, idle API process on the same database.',
+        'The event path: the NOTIFY after each commit and the relay that reads new events in every API process. The job_events row itself is the job\'s history and is written either way. "HTTP, events off" is a second API process started with EVENTS_ENABLED=false, on a twin database.',
       ],
       tables: [table, summary],
       targets,
@@ -246,7 +213,7 @@ export async function runSubmit(ctx: ScenarioContext): Promise<ScenarioResult> {
     await servers.stopAll();
     await db.drop();
     await rawDb.drop();
-    await offDb?.drop();
+    await offDb.drop();
     await clusterDb?.drop();
   }
 }
