@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: 'web',
           root: 'web',
-          include: ['src/**/*.test.ts'],
+          include: ['src/**/*.test.ts', 'codegen/**/*.test.ts'],
           environment: 'happy-dom',
         },
       },

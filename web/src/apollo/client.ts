@@ -2,14 +2,18 @@ import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, type FieldMergeFunct
 import { SetContextLink } from '@apollo/client/link/context';
 import { ErrorLink } from '@apollo/client/link/error';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { getOperationAST, type DocumentNode } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { throwError } from 'rxjs';
 import { endSession, session } from '../features/auth/session';
+import { LoginDocument, RegisterDocument } from '../generated/graphql';
 import { ErrorCode, hasErrorCode } from './errors';
 import { currentSocketClient } from './socket';
 
 /** Operations that sign in: they never carry a token, and their UNAUTHENTICATED means a bad password. */
-const SIGN_IN_OPERATIONS = new Set(['Login', 'Register']);
+const SIGN_IN_OPERATIONS: ReadonlySet<string> = new Set(
+  [LoginDocument, RegisterDocument].map((document: DocumentNode) => getOperationAST(document)?.name?.value ?? ''),
+);
 
 interface StoredConnection {
   edges: readonly { cursor: string; node: Reference }[];

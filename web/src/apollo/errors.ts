@@ -1,20 +1,13 @@
 import { CombinedGraphQLErrors, ServerError } from '@apollo/client/errors';
 import type { GraphQLFormattedError } from 'graphql';
+import type { ErrorCode } from '../../../common/error-code';
 
-/** The codes the server puts in `extensions.code` (see the README's "The API"). */
-export const ErrorCode = {
-  UNAUTHENTICATED: 'UNAUTHENTICATED',
-  FORBIDDEN: 'FORBIDDEN',
-  NOT_FOUND: 'NOT_FOUND',
-  BAD_USER_INPUT: 'BAD_USER_INPUT',
-  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
-  INVALID_TRANSITION: 'INVALID_TRANSITION',
-  RATE_LIMITED: 'RATE_LIMITED',
-} as const;
+/** The codes the server puts in `extensions.code`, from the module it shares with the server. */
+export { ErrorCode } from '../../../common/error-code';
 
 /** What the UI needs to know about a failed operation. */
 export interface OperationProblem {
-  /** `extensions.code`, or null for a network problem. */
+  /** `extensions.code` (an `ErrorCode`, or a code of GraphQL itself), or null for a network problem. */
   code: string | null;
   /** The server's message, or the transport's for a network problem. */
   message: string;
@@ -38,7 +31,7 @@ export function graphQLErrorsOf(error: unknown): readonly GraphQLFormattedError[
 }
 
 /** Whether any GraphQL error in `error` carries `code`. */
-export function hasErrorCode(error: unknown, code: string): boolean {
+export function hasErrorCode(error: unknown, code: ErrorCode): boolean {
   return graphQLErrorsOf(error).some((e) => e.extensions?.code === code);
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, type OperationProblem } from '../apollo/errors';
-import { JOB_STATUSES, type JobStatus } from '../features/jobs/types';
+import type { JobStatus } from '../../../common/job-status';
+import { JOB_STATUSES } from '../features/jobs/job-status';
 import { currentLocale, t } from './index';
 
 /**

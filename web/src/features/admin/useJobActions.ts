@@ -1,41 +1,43 @@
-import type { TypedDocumentNode } from '@apollo/client';
 import { ref } from 'vue';
+import { TRANSITIONS, isAllowed, type JobAction, type JobStatus } from '../../../../common/job-status';
 import { apolloClient } from '../../apollo/client';
 import { problemOf } from '../../apollo/errors';
+import {
+  ApproveJobDocument,
+  CompleteJobDocument,
+  FailJobDocument,
+  RejectJobDocument,
+  StartJobDocument,
+  type JobFieldsFragment,
+} from '../../generated/graphql';
 import { t } from '../../i18n';
 import { describeProblem } from '../../i18n/problems';
 import { applyJobToCache } from '../jobs/job-cache';
-import type { JobFields } from '../jobs/types';
 import { pushToast } from '../toasts/toast-store';
-import { ApproveJobDocument, CompleteJobDocument, FailJobDocument, RejectJobDocument, StartJobDocument } from './operations';
-import type { JobReasonVariables } from './types';
 
-/** What an admin can do to a job, by its status. */
-export type AdminAction = 'approve' | 'reject' | 'start' | 'complete' | 'fail';
+/** What an admin can do to a job: the lifecycle's transitions asked for by admins. */
+export type AdminAction = { [A in JobAction]: (typeof TRANSITIONS)[A]['by'] extends 'admin' ? A : never }[JobAction];
 
-type ActionDocument = TypedDocumentNode<Record<string, JobFields>, JobReasonVariables>;
+const ADMIN_ACTIONS = (Object.keys(TRANSITIONS) as JobAction[]).filter(
+  (action): action is AdminAction => TRANSITIONS[action].by === 'admin',
+);
 
-const ACTIONS: Record<AdminAction, { document: ActionDocument; field: string; withReason: boolean }> = {
-  approve: { document: ApproveJobDocument as unknown as ActionDocument, field: 'approveJob', withReason: false },
-  reject: { document: RejectJobDocument as unknown as ActionDocument, field: 'rejectJob', withReason: true },
-  start: { document: StartJobDocument as unknown as ActionDocument, field: 'startJob', withReason: false },
-  complete: { document: CompleteJobDocument as unknown as ActionDocument, field: 'completeJob', withReason: false },
-  fail: { document: FailJobDocument as unknown as ActionDocument, field: 'failJob', withReason: true },
-};
-
-/** The actions the lifecycle allows from `status` (see the README's lifecycle). */
-export function actionsFor(status: JobFields['status']): AdminAction[] {
-  switch (status) {
-    case 'PENDING':
-      return ['approve', 'reject'];
-    case 'APPROVED':
-      return ['start'];
-    case 'RUNNING':
-      return ['complete', 'fail'];
-    default:
-      return [];
-  }
+/** The admin actions the lifecycle allows from `status`, in the table's order. */
+export function actionsFor(status: JobStatus): AdminAction[] {
+  return ADMIN_ACTIONS.filter((action) => isAllowed(action, status));
 }
+
+/** Sends one action's mutation; the reason goes only with the actions that take one. */
+type ActionMutation = (id: string, reason: string | null) => Promise<JobFieldsFragment | undefined>;
+
+const MUTATIONS: Record<AdminAction, ActionMutation> = {
+  approve: async (id) => (await apolloClient.mutate({ mutation: ApproveJobDocument, variables: { id } })).data?.approveJob,
+  reject: async (id, reason) =>
+    (await apolloClient.mutate({ mutation: RejectJobDocument, variables: { id, reason } })).data?.rejectJob,
+  start: async (id) => (await apolloClient.mutate({ mutation: StartJobDocument, variables: { id } })).data?.startJob,
+  complete: async (id) => (await apolloClient.mutate({ mutation: CompleteJobDocument, variables: { id } })).data?.completeJob,
+  fail: async (id, reason) => (await apolloClient.mutate({ mutation: FailJobDocument, variables: { id, reason } })).data?.failJob,
+};
 
 /**
  * Runs admin actions on jobs. The answer updates the cache and every list at once (the
@@ -45,13 +47,10 @@ export function useJobActions() {
   /** `${jobId}:${action}` of the action in flight, for spinners and disabled buttons. */
   const busy = ref<string | null>(null);
 
-  async function run(action: AdminAction, job: Pick<JobFields, 'id' | 'name'>, reason?: string): Promise<boolean> {
-    const { document, field, withReason } = ACTIONS[action];
+  async function run(action: AdminAction, job: Pick<JobFieldsFragment, 'id' | 'name'>, reason?: string): Promise<boolean> {
     busy.value = `${job.id}:${action}`;
     try {
-      const variables: JobReasonVariables = withReason ? { id: job.id, reason: reason?.trim() || null } : { id: job.id };
-      const result = await apolloClient.mutate({ mutation: document, variables });
-      const updated = result.data?.[field];
+      const updated = await MUTATIONS[action](job.id, reason?.trim() || null);
       if (updated) applyJobToCache(apolloClient.cache, updated);
       return true;
     } catch (error) {

@@ -1,5 +1,5 @@
 import { computed, reactive } from 'vue';
-import type { Role } from './types';
+import type { Role } from '../../generated/graphql';
 
 /** The signed-in user as the app remembers it between reloads. */
 export interface SessionUser {

@@ -1,6 +1,6 @@
 import { watch } from 'vue';
 import { apolloClient } from '../../apollo/client';
-import { MeDocument } from './operations';
+import { MeDocument } from '../../generated/graphql';
 import { session, updateSessionUser } from './session';
 
 /**

@@ -1,8 +1,9 @@
 import { mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import { JobStatus } from '../../../../common/job-status';
 import { setLocale } from '../../i18n';
+import { JOB_STATUSES } from './job-status';
 import JobStatusBadge from './JobStatusBadge.vue';
-import { JOB_STATUSES, type JobStatus } from './types';
 
 const LABELS: Record<JobStatus, string> = {
   PENDING: 'Pending',
@@ -33,14 +34,14 @@ describe('JobStatusBadge', () => {
   });
 
   it('should tell apart statuses that share a colour by their words and icon', () => {
-    const rejected = mount(JobStatusBadge, { props: { status: 'REJECTED' } });
-    const failed = mount(JobStatusBadge, { props: { status: 'FAILED' } });
+    const rejected = mount(JobStatusBadge, { props: { status: JobStatus.REJECTED } });
+    const failed = mount(JobStatusBadge, { props: { status: JobStatus.FAILED } });
     expect(rejected.text()).not.toBe(failed.text());
     expect(rejected.get('svg').html()).not.toBe(failed.get('svg').html());
   });
 
   it('should translate the label but keep the status name in data-status', async () => {
-    const wrapper = mount(JobStatusBadge, { props: { status: 'RUNNING' } });
+    const wrapper = mount(JobStatusBadge, { props: { status: JobStatus.RUNNING } });
     setLocale('fa');
     await wrapper.vm.$nextTick();
     const badge = wrapper.get('[data-testid="job-status"]');
@@ -49,8 +50,8 @@ describe('JobStatusBadge', () => {
   });
 
   it('should follow a status change', async () => {
-    const wrapper = mount(JobStatusBadge, { props: { status: 'PENDING' } });
-    await wrapper.setProps({ status: 'COMPLETED' });
+    const wrapper = mount(JobStatusBadge, { props: { status: JobStatus.PENDING } });
+    await wrapper.setProps({ status: JobStatus.COMPLETED });
     expect(wrapper.get('[data-testid="job-status"]').attributes('data-status')).toBe('COMPLETED');
     expect(wrapper.text()).toBe('Completed');
     expect(wrapper.get('[data-testid="job-status"]').classes()).toContain('text-bg-success');

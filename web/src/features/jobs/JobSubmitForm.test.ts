@@ -1,11 +1,10 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { CreateJobInput, QuotaFieldsFragment } from '../../generated/graphql';
 import { setLocale } from '../../i18n';
-import type { Quota } from '../quota/types';
 import JobSubmitForm, { type SubmitOutcome } from './JobSubmitForm.vue';
-import type { CreateJobInput } from './types';
 
-const quota = (remaining: number, limit = 100): Quota => ({
+const quota = (remaining: number, limit = 100): QuotaFieldsFragment => ({
   month: '2025-11',
   limitGpuHours: limit,
   usedGpuHours: limit - remaining,

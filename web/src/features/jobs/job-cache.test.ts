@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { JobStatus } from '../../../../common/job-status';
 import { createCache } from '../../apollo/client';
 import { applyJobToCache, filterOfStoreFieldName, insertionIndex, jobMatchesFilter } from './job-cache';
-import { JobsDocument } from './operations';
-import type { JobFields, JobFilter, JobsData } from './types';
+import { JobsDocument, type JobFieldsFragment, type JobFilter, type JobsQuery } from '../../generated/graphql';
 
-function job(id: string, status: JobFields['status'], createdAt: string, ownerId = 'u1'): JobFields {
+function job(id: string, status: JobStatus, createdAt: string, ownerId = 'u1'): JobFieldsFragment {
   return {
-    __typename: 'Job',
     id,
     name: `job ${id}`,
     gpuType: 'A100',
@@ -21,12 +20,12 @@ function job(id: string, status: JobFields['status'], createdAt: string, ownerId
     approvedAt: null,
     startedAt: null,
     finishedAt: null,
-    owner: { __typename: 'User', id: ownerId, email: `${ownerId}@example.org` },
+    owner: { id: ownerId, email: `${ownerId}@example.org` },
   };
 }
 
-function seed(cache: ReturnType<typeof createCache>, filter: JobFilter, jobs: JobFields[], hasNextPage = false) {
-  const data: JobsData = {
+function seed(cache: ReturnType<typeof createCache>, filter: JobFilter, jobs: JobFieldsFragment[], hasNextPage = false) {
+  const data: JobsQuery = {
     jobs: {
       totalCount: jobs.length + (hasNextPage ? 10 : 0),
       pageInfo: { hasNextPage, endCursor: 'end' },
@@ -38,10 +37,14 @@ function seed(cache: ReturnType<typeof createCache>, filter: JobFilter, jobs: Jo
       __typename: 'JobConnection',
       ...data.jobs,
       pageInfo: { __typename: 'PageInfo', ...data.jobs.pageInfo },
-      edges: data.jobs.edges.map((edge) => ({ __typename: 'JobEdge', ...edge })),
+      edges: data.jobs.edges.map((edge) => ({
+        __typename: 'JobEdge',
+        ...edge,
+        node: { __typename: 'Job', ...edge.node, owner: { __typename: 'User', ...edge.node.owner } },
+      })),
     },
   };
-  cache.writeQuery({ query: JobsDocument, variables: { filter, first: 25 }, data: withTypes as JobsData });
+  cache.writeQuery({ query: JobsDocument, variables: { filter, first: 25 }, data: withTypes as JobsQuery });
 }
 
 function read(cache: ReturnType<typeof createCache>, filter: JobFilter) {
@@ -53,15 +56,15 @@ describe('job list helpers', () => {
   it('should read the filter back from the cache field name', () => {
     expect(filterOfStoreFieldName('jobs:{}')).toEqual({});
     expect(filterOfStoreFieldName('jobs')).toEqual({});
-    expect(filterOfStoreFieldName('jobs:{"filter":{"status":"PENDING"}}')).toEqual({ status: 'PENDING' });
+    expect(filterOfStoreFieldName('jobs:{"filter":{"status":"PENDING"}}')).toEqual({ status: JobStatus.PENDING });
     expect(filterOfStoreFieldName('jobs:{"filter":{"status":null,"userId":"7"}}')).toEqual({ userId: '7' });
   });
 
   it('should match jobs to filters by status and owner', () => {
-    const j = job('1', 'RUNNING', '2025-11-01T00:00:00Z', 'u7');
+    const j = job('1', JobStatus.RUNNING, '2025-11-01T00:00:00Z', 'u7');
     expect(jobMatchesFilter(j, {})).toBe(true);
-    expect(jobMatchesFilter(j, { status: 'RUNNING', userId: 'u7' })).toBe(true);
-    expect(jobMatchesFilter(j, { status: 'PENDING' })).toBe(false);
+    expect(jobMatchesFilter(j, { status: JobStatus.RUNNING, userId: 'u7' })).toBe(true);
+    expect(jobMatchesFilter(j, { status: JobStatus.PENDING })).toBe(false);
     expect(jobMatchesFilter(j, { userId: 'u8' })).toBe(false);
   });
 
@@ -80,30 +83,30 @@ describe('job list helpers', () => {
 describe('applyJobToCache', () => {
   it('should add a new job to every list it matches, at the top', () => {
     const cache = createCache();
-    seed(cache, {}, [job('1', 'RUNNING', '2025-11-01T00:00:00Z')]);
-    seed(cache, { status: 'PENDING' }, []);
-    seed(cache, { status: 'RUNNING' }, [job('1', 'RUNNING', '2025-11-01T00:00:00Z')]);
-    applyJobToCache(cache, job('2', 'PENDING', '2025-11-02T00:00:00Z'));
+    seed(cache, {}, [job('1', JobStatus.RUNNING, '2025-11-01T00:00:00Z')]);
+    seed(cache, { status: JobStatus.PENDING }, []);
+    seed(cache, { status: JobStatus.RUNNING }, [job('1', JobStatus.RUNNING, '2025-11-01T00:00:00Z')]);
+    applyJobToCache(cache, job('2', JobStatus.PENDING, '2025-11-02T00:00:00Z'));
     expect(read(cache, {})).toMatchObject({ ids: ['2', '1'], totalCount: 2 });
-    expect(read(cache, { status: 'PENDING' })).toMatchObject({ ids: ['2'], totalCount: 1 });
-    expect(read(cache, { status: 'RUNNING' })).toMatchObject({ ids: ['1'], totalCount: 1 });
+    expect(read(cache, { status: JobStatus.PENDING })).toMatchObject({ ids: ['2'], totalCount: 1 });
+    expect(read(cache, { status: JobStatus.RUNNING })).toMatchObject({ ids: ['1'], totalCount: 1 });
   });
 
   it('should move a job between status lists when its status changes', () => {
     const cache = createCache();
-    const pending = job('2', 'PENDING', '2025-11-02T00:00:00Z');
+    const pending = job('2', JobStatus.PENDING, '2025-11-02T00:00:00Z');
     seed(cache, {}, [pending]);
-    seed(cache, { status: 'PENDING' }, [pending]);
-    seed(cache, { status: 'APPROVED' }, []);
-    applyJobToCache(cache, { ...pending, status: 'APPROVED' });
+    seed(cache, { status: JobStatus.PENDING }, [pending]);
+    seed(cache, { status: JobStatus.APPROVED }, []);
+    applyJobToCache(cache, { ...pending, status: JobStatus.APPROVED });
     expect(read(cache, {})).toMatchObject({ ids: ['2'], statuses: ['APPROVED'] });
-    expect(read(cache, { status: 'PENDING' })).toMatchObject({ ids: [], totalCount: 0 });
-    expect(read(cache, { status: 'APPROVED' })).toMatchObject({ ids: ['2'], totalCount: 1 });
+    expect(read(cache, { status: JobStatus.PENDING })).toMatchObject({ ids: [], totalCount: 0 });
+    expect(read(cache, { status: JobStatus.APPROVED })).toMatchObject({ ids: ['2'], totalCount: 1 });
   });
 
   it('should update progress in place without touching list membership', () => {
     const cache = createCache();
-    const running = job('1', 'RUNNING', '2025-11-01T00:00:00Z');
+    const running = job('1', JobStatus.RUNNING, '2025-11-01T00:00:00Z');
     seed(cache, { userId: 'u1' }, [running]);
     applyJobToCache(cache, { ...running, progress: 42 });
     const data = cache.readQuery({ query: JobsDocument, variables: { filter: { userId: 'u1' }, first: 25 } });
@@ -114,14 +117,14 @@ describe('applyJobToCache', () => {
   it("should keep other users' jobs out of a user's list", () => {
     const cache = createCache();
     seed(cache, { userId: 'u1' }, []);
-    applyJobToCache(cache, job('9', 'PENDING', '2025-11-02T00:00:00Z', 'u2'));
+    applyJobToCache(cache, job('9', JobStatus.PENDING, '2025-11-02T00:00:00Z', 'u2'));
     expect(read(cache, { userId: 'u1' }).ids).toEqual([]);
   });
 
   it('should leave an old job to a later page of a long list', () => {
     const cache = createCache();
-    seed(cache, {}, [job('5', 'PENDING', '2025-11-05T00:00:00Z')], true);
-    applyJobToCache(cache, job('1', 'RUNNING', '2025-11-01T00:00:00Z'));
+    seed(cache, {}, [job('5', JobStatus.PENDING, '2025-11-05T00:00:00Z')], true);
+    applyJobToCache(cache, job('1', JobStatus.RUNNING, '2025-11-01T00:00:00Z'));
     expect(read(cache, {}).ids).toEqual(['5']);
   });
 });

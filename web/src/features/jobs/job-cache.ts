@@ -1,6 +1,6 @@
 import type { ApolloCache, Reference } from '@apollo/client';
-import { JobFieldsDocument } from './operations';
-import type { JobFields, JobFilter, JobStatus } from './types';
+import type { JobStatus } from '../../../../common/job-status';
+import { JobFieldsFragmentDoc, type JobFieldsFragment, type JobFilter } from '../../generated/graphql';
 
 /** A `jobs` connection as the cache stores it: edges point at normalised Job objects. */
 interface StoredJobConnection {
@@ -34,7 +34,7 @@ export function filterOfStoreFieldName(storeFieldName: string): JobFilter {
 }
 
 /** Whether `job` belongs in a list fetched with `filter`. */
-export function jobMatchesFilter(job: Pick<JobFields, 'status' | 'owner'>, filter: JobFilter): boolean {
+export function jobMatchesFilter(job: Pick<JobFieldsFragment, 'status' | 'owner'>, filter: JobFilter): boolean {
   return (!filter.status || filter.status === job.status) && (!filter.userId || filter.userId === job.owner.id);
 }
 
@@ -65,9 +65,9 @@ export function insertionIndex(
  * updates), and every stored `jobs` list: a job that now matches a list's filter joins it in
  * order (a new job, or one whose status now matches), one that no longer matches leaves it.
  */
-export function applyJobToCache(cache: ApolloCache, job: JobFields): void {
+export function applyJobToCache(cache: ApolloCache, job: JobFieldsFragment): void {
   const jobWithType = { ...job, __typename: 'Job' as const, owner: { ...job.owner, __typename: 'User' as const } };
-  cache.writeFragment({ fragment: JobFieldsDocument, data: jobWithType, id: cache.identify(jobWithType) });
+  cache.writeFragment({ fragment: JobFieldsFragmentDoc, data: jobWithType, id: cache.identify(jobWithType) });
   cache.modify({
     id: 'ROOT_QUERY',
     fields: {

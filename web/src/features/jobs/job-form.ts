@@ -1,5 +1,5 @@
 import type { MessageKey, MessageParams } from '../../i18n';
-import type { CreateJobInput } from './types';
+import type { CreateJobInput } from '../../generated/graphql';
 
 /** The submit form's inputs as typed (number inputs are empty strings or null while blank). */
 export interface JobFormValues {

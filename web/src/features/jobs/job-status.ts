@@ -1,5 +1,8 @@
+import { JobStatus, isAllowed } from '../../../../common/job-status';
 import type { MessageKey } from '../../i18n';
-import type { JobStatus } from './types';
+
+/** Every status, in the lifecycle's order: the status filters list them so. */
+export const JOB_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
 
 /** Bootstrap colour of each status; always paired with a label and an icon, never alone. */
 export const STATUS_TONE: Readonly<Record<JobStatus, 'warning' | 'info' | 'dark' | 'primary' | 'success' | 'danger' | 'secondary'>> = {
@@ -23,12 +26,7 @@ export const STATUS_LABEL: Readonly<Record<JobStatus, MessageKey>> = {
   CANCELLED: 'status.CANCELLED',
 };
 
-/** Statuses an owner (or an admin) may still cancel. */
+/** Whether the lifecycle lets an owner (or an admin) still cancel a job in `status`. */
 export function isCancellable(status: JobStatus): boolean {
-  return status === 'PENDING' || status === 'APPROVED' || status === 'RUNNING';
-}
-
-/** Statuses after which nothing changes any more. */
-export function isFinished(status: JobStatus): boolean {
-  return status === 'REJECTED' || status === 'COMPLETED' || status === 'FAILED' || status === 'CANCELLED';
+  return isAllowed('cancel', status);
 }

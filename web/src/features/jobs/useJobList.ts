@@ -1,7 +1,6 @@
 import { computed, type MaybeRefOrGetter, toValue } from 'vue';
 import { useQuery } from '../../apollo/composables';
-import { JobsDocument } from './operations';
-import type { JobFilter, JobsVariables } from './types';
+import { JobsDocument, type JobFilter, type JobsQueryVariables } from '../../generated/graphql';
 
 export const JOB_PAGE_SIZE = 25;
 
@@ -10,7 +9,7 @@ export const JOB_PAGE_SIZE = 25;
  * updates subscription (see `job-cache.ts`), with `loadMore` for older pages.
  */
 export function useJobList(filter: MaybeRefOrGetter<JobFilter>) {
-  const variables = computed<JobsVariables>(() => ({ filter: toValue(filter), first: JOB_PAGE_SIZE }));
+  const variables = computed<JobsQueryVariables>(() => ({ filter: toValue(filter), first: JOB_PAGE_SIZE }));
   const query = useQuery(JobsDocument, variables);
   const connection = computed(() => query.data.value?.jobs);
   return {

@@ -1,17 +1,28 @@
+import type { ObservableQuery } from '@apollo/client';
+import type { DocumentNode } from 'graphql';
 import { onScopeDispose } from 'vue';
+import type { JobStatus } from '../../../../common/job-status';
 import { apolloClient } from '../../apollo/client';
 import { useSubscription } from '../../apollo/composables';
 import { onSocketReconnected, socketGeneration } from '../../apollo/socket';
+import {
+  JobDocument,
+  JobStatusChangedDocument,
+  MyQuotaDocument,
+  UsersDocument,
+  type JobStatusChangedSubscription,
+} from '../../generated/graphql';
 import { t } from '../../i18n';
 import { isAuthenticated, session } from '../auth/session';
 import { pushToast, type ToastTone } from '../toasts/toast-store';
 import { applyJobToCache } from './job-cache';
 import { STATUS_LABEL } from './job-status';
-import { JobStatusChangedDocument } from './operations';
-import type { JobStatus, JobStatusChange } from './types';
+
+/** One `jobStatusChanged` event. */
+export type JobStatusChange = JobStatusChangedSubscription['jobStatusChanged'];
 
 /** Queries whose numbers move when a job changes status (quota used, users' usage). */
-const QUOTA_QUERIES = new Set(['MyQuota', 'Users']);
+const QUOTA_QUERIES: readonly DocumentNode[] = [MyQuotaDocument, UsersDocument];
 const REFRESH_DELAY_MS = 300;
 
 const TOAST_TONE: Record<JobStatus, ToastTone> = {
@@ -26,19 +37,23 @@ const TOAST_TONE: Record<JobStatus, ToastTone> = {
 
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
-/** Refetches the active queries named in `names`, and the detail of `jobId`. */
-function refetchAffected(names: ReadonlySet<string>, jobId: string | null): void {
-  for (const query of apolloClient.getObservableQueries('active')) {
-    const name = query.queryName ?? '';
-    const forJob = name === 'Job' && jobId !== null && (query.variables as { id?: string }).id === jobId;
-    if (names.has(name) || forJob) void query.refetch().catch(() => undefined);
-  }
+/**
+ * Refetches the active queries that `wanted` picks. Queries are told apart by the document they
+ * watch (the generated constant, which `options.query` keeps as given), not by operation names.
+ */
+function refetchActive(wanted: (query: ObservableQuery) => boolean): void {
+  void apolloClient.refetchQueries({ include: 'active', onQueryUpdated: wanted }).catch(() => undefined);
+}
+
+/** Refetches the open details of job `jobId`. */
+function refetchJobDetail(jobId: string): void {
+  refetchActive((query) => query.options.query === JobDocument && (query.variables as { id?: string }).id === jobId);
 }
 
 function scheduleQuotaRefresh(): void {
   // A burst of transitions (an admin working through the queue) refetches once.
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => refetchAffected(QUOTA_QUERIES, null), REFRESH_DELAY_MS);
+  refreshTimer = setTimeout(() => refetchActive((query) => QUOTA_QUERIES.includes(query.options.query)), REFRESH_DELAY_MS);
 }
 
 /** Tells the owner that their job changed status. */
@@ -60,7 +75,7 @@ export function handleJobChange(change: JobStatusChange): void {
   if (!transition) return;
   scheduleQuotaRefresh();
   // The detail page shows the event timeline, which the event does not carry.
-  refetchAffected(new Set(), change.job.id);
+  refetchJobDetail(change.job.id);
   if (change.previousStatus !== null && change.job.owner.id === session.user?.id) announce(change);
 }
 

@@ -1,10 +1,10 @@
 import { mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { QuotaFieldsFragment } from '../../generated/graphql';
 import { setLocale } from '../../i18n';
 import QuotaMeter from './QuotaMeter.vue';
-import type { Quota } from './types';
 
-const quota = (used: number, limit: number): Quota => ({
+const quota = (used: number, limit: number): QuotaFieldsFragment => ({
   month: '2025-11',
   limitGpuHours: limit,
   usedGpuHours: used,
