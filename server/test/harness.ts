@@ -2,13 +2,14 @@
  * The integration-test harness: a real gpuaas API on port 0 against a fresh PostgreSQL
  * database of its own, driven over HTTP like any client would.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { startApp, type App } from '../src/app.js';
 import { loadConfig, type Config, type ProcessRole } from '../src/config.js';
 import { ensureDatabase } from '../src/db/embedded-postgres.js';
 import { createLogger } from '../src/logger.js';
+import { signIn, signUp, waitUntil } from './factories.js';
 
 /** A GraphQL response as the client sees it. */
 export interface GqlResponse<T = Record<string, any>> {
@@ -27,6 +28,42 @@ export interface TestUser {
 export const ADMIN_EMAIL = 'admin@gpuaas.test';
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 export const TEST_PASSWORD = 'a-long-enough-password';
+
+/** The configuration every test process starts with: any port, cheap hashing, a known admin, no files. */
+export const TEST_ENV: Readonly<Record<string, string>> = {
+  PORT: '0',
+  BCRYPT_COST: '10',
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  DATA_DIR: '/nonexistent',
+  WEB_DIST: '/nonexistent',
+};
+
+/** Where a test server writes its JSON log lines, one line a write. */
+export interface LogDestination {
+  write(line: string): void;
+}
+
+/** One GraphQL operation over HTTP POST to any gpuaas process at `baseUrl`. */
+export async function gqlAt<T = Record<string, any>>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<GqlResponse<T>> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as Omit<GqlResponse<T>, 'status'>;
+  return { status: res.status, ...body };
+}
 
 /** A URL naming another database on the same server as `url`. */
 export function withDatabase(url: string, database: string): string {
@@ -51,28 +88,34 @@ export class TestServer {
   /**
    * Starts a server on a fresh database. `env` overrides configuration variables, as the
    * process environment would. The role is `api` (no simulator) unless asked otherwise, so
-   * tests drive the lifecycle alone.
+   * tests drive the lifecycle alone. The log is silent unless `logTo` is given, which gets
+   * every line at the configured LOG_LEVEL, as main.ts writes them.
    */
-  static async start(env: Record<string, string> = {}, { role = 'api' }: { role?: ProcessRole } = {}): Promise<TestServer> {
+  static async start(
+    env: Record<string, string> = {},
+    { role = 'api', logTo }: { role?: ProcessRole; logTo?: LogDestination } = {},
+  ): Promise<TestServer> {
     const serverUrl = inject('databaseUrl');
     const database = `gpuaas_test_${randomBytes(6).toString('hex')}`;
     await ensureDatabase(withDatabase(serverUrl, 'postgres'), database);
     const databaseUrl = withDatabase(serverUrl, database);
     const config = loadConfig({
-      PORT: '0',
-      BCRYPT_COST: '10',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      DATA_DIR: '/nonexistent',
+      ...TEST_ENV,
       // Tests register many users from one address; the attack tests set real limits.
       AUTH_RATE_LIMIT_PER_ADDRESS: '100000',
       LOGIN_RATE_LIMIT_PER_ACCOUNT: '100000',
-      WEB_DIST: '/nonexistent',
       ...env,
     });
-    const app = await startApp(config, { databaseUrl, log: createLogger('silent'), host: '127.0.0.1', role });
+    const log = logTo ? createLogger(config.logLevel, logTo) : createLogger('silent');
+    const app = await startApp(config, { databaseUrl, log, host: '127.0.0.1', role });
     const db = new pg.Pool({ connectionString: databaseUrl, max: 3 });
     return new TestServer(app, config, databaseUrl, db, serverUrl, database);
+  }
+
+  /** Starts a server as `start` does, and signs its admin in. */
+  static async startWithAdmin(...args: Parameters<typeof TestServer.start>): Promise<{ server: TestServer; admin: TestUser }> {
+    const server = await TestServer.start(...args);
+    return { server, admin: await server.loginAdmin() };
   }
 
   get url(): string {
@@ -85,45 +128,35 @@ export class TestServer {
   }
 
   /** Sends one GraphQL operation over HTTP POST. */
-  async gql<T = Record<string, any>>(
+  gql<T = Record<string, any>>(
     query: string,
     variables: Record<string, unknown> = {},
     token?: string,
     headers: Record<string, string> = {},
   ): Promise<GqlResponse<T>> {
-    const res = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      body: JSON.stringify({ query, variables }),
+    return gqlAt<T>(this.url, query, variables, token, headers);
+  }
+
+  /**
+   * Waits until this process holds exactly `count` subscriptions, as graphql-ws's own test
+   * servers wait for an operation: a change committed after that reaches every one of them.
+   */
+  async untilSubscriptions(count: number, timeoutMs = 5_000): Promise<void> {
+    await waitUntil(() => this.app.jobChanges.size === count, {
+      timeoutMs,
+      intervalMs: 10,
+      what: () => `${count} subscriptions on the server (it holds ${this.app.jobChanges.size})`,
     });
-    const body = (await res.json()) as Omit<GqlResponse<T>, 'status'>;
-    return { status: res.status, ...body };
   }
 
   /** Registers a fresh user (a unique email each call) and returns it signed in. */
-  async register(prefix = 'user'): Promise<TestUser> {
-    const email = `${prefix}-${randomUUID().slice(0, 8)}@example.org`;
-    const res = await this.gql<{ register: { token: string; user: { id: string } } }>(
-      'mutation ($input: RegisterInput!) { register(input: $input) { token user { id } } }',
-      { input: { email, password: TEST_PASSWORD } },
-    );
-    if (!res.data?.register) throw new Error(`register failed: ${JSON.stringify(res.errors)}`);
-    return { id: res.data.register.user.id, email, token: res.data.register.token };
+  register(prefix = 'user'): Promise<TestUser> {
+    return signUp(this, prefix);
   }
 
   /** The configured first admin, signed in (cached per server). */
   async loginAdmin(): Promise<TestUser> {
-    if (this.admin) return this.admin;
-    const res = await this.gql<{ login: { token: string; user: { id: string } } }>(
-      'mutation ($input: LoginInput!) { login(input: $input) { token user { id } } }',
-      { input: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } },
-    );
-    if (!res.data?.login) throw new Error(`admin login failed: ${JSON.stringify(res.errors)}`);
-    this.admin = { id: res.data.login.user.id, email: ADMIN_EMAIL, token: res.data.login.token };
+    this.admin ??= await signIn(this, ADMIN_EMAIL, ADMIN_PASSWORD);
     return this.admin;
   }
 

@@ -23,7 +23,7 @@ interface BadSettlement {
 }
 
 /**
- * SPEC §3's sum rule: for every `user_quotas` row, `used_gpu_hours` equals the sum over that
+ * The sum rule of the README's "Lifecycle and quota": for every `user_quotas` row, `used_gpu_hours` equals the sum over that
  * user's jobs of that month (`quota_month`) of gpu_hours for open jobs and charged_gpu_hours for
  * finished ones, and is never negative. A sum that skipped a finished job's missing charge would
  * hide a settlement bug, so finished jobs must carry a charge from 0 to their reservation, open

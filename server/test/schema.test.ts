@@ -35,17 +35,17 @@ describe('the GraphQL schema', () => {
   }
 
   it.each(['User', 'Quota', 'Job', 'JobEvent', 'AuthPayload', 'JobEdge', 'JobConnection', 'UserEdge', 'UserConnection', 'PageInfo'])(
-    'should have the type %s of SPEC §4',
+    'should have the type %s of the API contract',
     (name) => {
       objectType(name);
     },
   );
 
-  it.each(['RegisterInput', 'LoginInput', 'CreateJobInput', 'JobFilter'])('should have the input %s of SPEC §4', (name) => {
+  it.each(['RegisterInput', 'LoginInput', 'CreateJobInput', 'JobFilter'])('should have the input %s of the API contract', (name) => {
     expect(isInputObjectType(schema.getType(name)), name).toBe(true);
   });
 
-  it('should have the enums of SPEC §4', () => {
+  it('should have the enums of the API contract', () => {
     const role = schema.getType('Role');
     const status = schema.getType('JobStatus');
     expect(isEnumType(role) && role.getValues().map((v) => v.name).sort()).toEqual(['ADMIN', 'USER']);
@@ -54,7 +54,7 @@ describe('the GraphQL schema', () => {
     );
   });
 
-  it('should have the queries of SPEC §4', () => {
+  it('should have the queries of the API contract', () => {
     const fields = schema.getQueryType()?.getFields() ?? {};
     for (const name of ['me', 'job', 'jobs', 'users', 'gpuTypes']) expect(fields, `Query.${name}`).toHaveProperty(name);
     expect(String(fields.me?.type)).toBe('User!');
@@ -64,7 +64,7 @@ describe('the GraphQL schema', () => {
     expect(String(fields.gpuTypes?.type)).toBe('[String!]!');
   });
 
-  it('should have the mutations of SPEC §4', () => {
+  it('should have the mutations of the API contract', () => {
     const fields = schema.getMutationType()?.getFields() ?? {};
     const expected: Record<string, string> = {
       register: 'AuthPayload!',
@@ -84,7 +84,7 @@ describe('the GraphQL schema', () => {
     }
   });
 
-  it('should give the fields of SPEC §4 their types', () => {
+  it('should give the fields of the API contract their types', () => {
     const fieldTypes = (name: string) =>
       Object.fromEntries(Object.values(objectType(name).getFields()).map((f) => [f.name, String(f.type)]));
     expect(fieldTypes('User')).toMatchObject({ id: 'ID!', email: 'String!', role: 'Role!', createdAt: 'DateTime!', quota: 'Quota!' });

@@ -1,6 +1,8 @@
 /** A graphql-ws client for tests: subscribes and collects what arrives. */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { submitJob, type GqlEndpoint } from './factories.js';
+import type { TestUser } from './harness.js';
 
 /** The close of a refused or ended connection. */
 export interface Closed {
@@ -66,11 +68,23 @@ export class Subscription<T = any> {
   }
 }
 
-/** Opens a graphql-ws client to `baseUrl` with a token (or none); `closed` resolves when the socket closes. */
-export function connect(baseUrl: string, token?: string): { client: Client; closed: Promise<Closed>; connected: Promise<void> } {
+/** A graphql-ws client's connection. */
+export interface Connection {
+  client: Client;
+  /** Resolves when the socket closes. */
+  closed: Promise<Closed>;
+  /** Resolves when the server acknowledged the connection. */
+  connected: Promise<void>;
+  /** Whether the socket has closed by now. */
+  isClosed(): boolean;
+}
+
+/** Opens a graphql-ws client to `baseUrl` with a token (or none). */
+export function connect(baseUrl: string, token?: string): Connection {
   let onClosed!: (c: Closed) => void;
   let onConnected!: () => void;
-  const closed = new Promise<Closed>((resolve) => (onClosed = resolve));
+  let hasClosed = false;
+  const closed = new Promise<Closed>((resolve) => (onClosed = resolve)).finally(() => (hasClosed = true));
   const connected = new Promise<void>((resolve) => (onConnected = resolve));
   const client = createClient({
     url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
@@ -87,9 +101,61 @@ export function connect(baseUrl: string, token?: string): { client: Client; clos
     },
     onNonLazyError: () => {},
   });
-  return { client, closed, connected };
+  return { client, closed, connected, isClosed: () => hasClosed };
+}
+
+/** Resolves with the close, or with 'open' when the socket is still open after `ms`. */
+export function closedWithin(closed: Promise<Closed>, ms: number): Promise<Closed | 'open'> {
+  let timer: NodeJS.Timeout | undefined;
+  const open = new Promise<'open'>((resolve) => (timer = setTimeout(() => resolve('open'), ms)));
+  return Promise.race([closed, open]).finally(() => clearTimeout(timer));
 }
 
 export const JOB_CHANGES = `subscription ($jobId: ID) {
   jobStatusChanged(jobId: $jobId) { previousStatus status progress at job { id name status progress owner { id } } }
 }`;
+
+/** One change as `JOB_CHANGES` selects it. */
+export interface Change {
+  jobStatusChanged: {
+    previousStatus: string | null;
+    status: string;
+    progress: number;
+    at: string;
+    job: { id: string; name: string; status: string; progress: number; owner: { id: string } };
+  };
+}
+
+/**
+ * Makes sure subscriptions are live on the server before a test relies on them, without a
+ * fixed sleep: submits a probe job (through `submitProbe`) until every subscription has received
+ * one, and returns the probes' ids, which the caller should leave out of its checks. Where the
+ * server runs in the test's process, `TestServer.untilSubscriptions` waits for the registration
+ * itself and needs no probe.
+ */
+export async function waitForLiveSubscriptions(
+  subs: Subscription<Change>[],
+  submitProbe: () => Promise<string>,
+  attempts = 20,
+): Promise<string[]> {
+  const probes: string[] = [];
+  for (let i = 0; i < attempts; i++) {
+    probes.push(await submitProbe());
+    const seen = (list: Change[]) => list.some((c) => probes.includes(c.jobStatusChanged.job.id));
+    try {
+      await Promise.all(subs.map((s) => s.until(seen, 1500)));
+      return probes;
+    } catch {
+      // Not subscribed yet when the probe was announced: try another one.
+    }
+  }
+  throw new Error(`subscriptions saw none of ${attempts} probe jobs; errors ${JSON.stringify(subs.map((s) => s.errors))}`);
+}
+
+/** A small job that fits any quota, submitted only to be seen by subscriptions. */
+export const PROBE_JOB = { name: 'probe', gpuCount: 1, hours: 0.1 };
+
+/** Proves `subs` live and delivering: `user` submits probe jobs through `api` until each has received one. */
+export function proveDelivers(api: GqlEndpoint, user: Pick<TestUser, 'token'>, ...subs: Subscription<Change>[]): Promise<string[]> {
+  return waitForLiveSubscriptions(subs, async () => (await submitJob(api, user, PROBE_JOB)).id);
+}

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus, TERMINAL_STATUSES, canMove } from '../../src/modules/jobs/job-status.js';
+import { jobIn } from '../factories.js';
 import { ADMIN_EMAIL, TEST_PASSWORD, TestServer, type GqlResponse, type TestUser } from '../harness.js';
 import { assertQuotaSumRule } from '../invariants.js';
 
@@ -309,29 +310,17 @@ function remember(mutation: Mutation, who: Actor | 'password-user', vars: Record
 
 describe('every mutation under random input', () => {
   beforeAll(async () => {
-    server = await TestServer.start({ MAX_GPU_COUNT: '8', DEFAULT_MONTHLY_GPU_HOURS: '200' });
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin({ MAX_GPU_COUNT: '8', DEFAULT_MONTHLY_GPU_HOURS: '200' }));
     user = await server.register('prop-user');
     other = await server.register('prop-other');
     for (let i = 0; i < 3; i++) roleTargets.push(await server.register('prop-target'));
     passwordUser = { ...(await server.register('prop-password')), password: TEST_PASSWORD };
     // Jobs in several statuses to aim the lifecycle mutations at.
-    const create = async (owner: TestUser) => {
-      const res = await server.gql<{ createJob: { id: string } }>(MUTATIONS.createJob, { input: { name: 'seed', gpuCount: 1, hours: 1 } }, owner.token);
-      jobIds.push(res.data!.createJob.id);
-      return res.data!.createJob.id;
-    };
-    for (const owner of [user, user, other]) await create(owner);
-    const approved = await create(user);
-    await server.gql(MUTATIONS.approveJob, { id: approved }, admin.token);
-    const running = await create(other);
-    await server.gql(MUTATIONS.approveJob, { id: running }, admin.token);
-    await server.gql(MUTATIONS.startJob, { id: running }, admin.token);
-    reserved.pending = await create(other);
-    reserved.running = await create(other);
-    await server.gql(MUTATIONS.approveJob, { id: reserved.running }, admin.token);
-    await server.gql(MUTATIONS.startJob, { id: reserved.running }, admin.token);
-    jobIds.splice(jobIds.indexOf(reserved.pending), 2);
+    const seed = async (owner: TestUser, status: JobStatus) => (await jobIn(server, status, { owner, name: 'seed' })).id;
+    for (const owner of [user, user, other]) jobIds.push(await seed(owner, JobStatus.PENDING));
+    jobIds.push(await seed(user, JobStatus.APPROVED), await seed(other, JobStatus.RUNNING));
+    reserved.pending = await seed(other, JobStatus.PENDING);
+    reserved.running = await seed(other, JobStatus.RUNNING);
   });
   afterAll(async () => {
     await server?.close();

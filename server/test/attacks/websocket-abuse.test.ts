@@ -9,16 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUERY_LIMITS } from '../../src/graphql/query-limits.js';
 import { WebSocketCloseCode } from '../../src/graphql/close-codes.js';
 import { CONNECTION_INIT_TIMEOUT_MS, MAX_WS_MESSAGE_BYTES } from '../../src/graphql/websocket.js';
-import { TestServer, type TestUser } from '../harness.js';
-import { JOB_CHANGES, Subscription, connect, type Closed } from '../ws-client.js';
+import { TestServer } from '../harness.js';
+import { submitJob } from '../factories.js';
+import { JOB_CHANGES, Subscription, connect, proveDelivers, type Change, type Closed } from '../ws-client.js';
 
-const CREATE = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { id } }';
 const SOCKETS_PER_USER = 20;
 const SUBSCRIPTIONS_PER_SOCKET = 10;
-
-interface Change {
-  jobStatusChanged: { status: string; job: { id: string } };
-}
 
 /** A raw `ws` socket speaking (or abusing) graphql-transport-ws, with what it received. */
 interface RawSocket {
@@ -70,27 +66,6 @@ function init(raw: RawSocket, token?: string): void {
   raw.socket.send(JSON.stringify({ type: MessageType.ConnectionInit, payload: token ? { authorization: `Bearer ${token}` } : {} }));
 }
 
-/** Resolves with the close, or with 'open' when the socket is still open after `ms`. */
-function closedWithin(closed: Promise<Closed>, ms: number): Promise<Closed | 'open'> {
-  return Promise.race([closed, new Promise<'open'>((resolve) => setTimeout(() => resolve('open'), ms))]);
-}
-
-/** Creates a job of `user` until `sub` sees one: the subscription is live and delivering. */
-async function proveDelivers(server: TestServer, user: TestUser, sub: Subscription<Change>): Promise<void> {
-  for (let i = 0; i < 20; i++) {
-    const created = await server.gql<{ createJob: { id: string } }>(CREATE, { input: { name: 'probe', gpuCount: 1, hours: 0.1 } }, user.token);
-    expect(created.errors).toBeUndefined();
-    const id = created.data!.createJob.id;
-    try {
-      await sub.until((list) => list.some((c) => c.jobStatusChanged.job.id === id), 1000);
-      return;
-    } catch {
-      // not subscribed yet when that job was created; try again
-    }
-  }
-  throw new Error(`the subscription never delivered; errors ${JSON.stringify(sub.errors)}`);
-}
-
 describe('WebSocket abuse', () => {
   let server: TestServer;
   const opened: { close(): void }[] = [];
@@ -137,7 +112,7 @@ describe('WebSocket abuse', () => {
     // Other users are served meanwhile.
     await proveDelivers(server, other.user, other.sub);
     const third = await bystander();
-    expect(await closedWithin(third.ws.closed, 100)).toBe('open');
+    expect(third.ws.isClosed()).toBe(false);
 
     // Closing the flood frees the slots: the user can connect and subscribe again.
     for (const s of sockets) s.socket.close();
@@ -161,13 +136,12 @@ describe('WebSocket abuse', () => {
     await expect.poll(() => all.filter((s) => s.errors.length > 0).length, { timeout: 5000 }).toBe(1);
 
     const refused = all.find((s) => s.errors.length > 0)!;
-    expect(await closedWithin(ws.closed, 100)).toBe('open');
 
-    // The ten accepted ones all deliver the next event.
+    // The ten accepted ones all deliver the next event, on the socket the refusal left open.
     const live = all.filter((s) => s !== refused);
-    const created = await server.gql<{ createJob: { id: string } }>(CREATE, { input: { name: 'fan-out', gpuCount: 1, hours: 0.1 } }, user.token);
-    const id = created.data!.createJob.id;
+    const { id } = await submitJob(server, user, { name: 'fan-out', gpuCount: 1, hours: 0.1 });
     await Promise.all(live.map((s) => s.until((list) => list.some((c) => c.jobStatusChanged.job.id === id), 5000)));
+    expect(ws.isClosed()).toBe(false);
 
     // The refusal says why, as a rate limit.
     expect(refused.errors).toEqual([
@@ -182,15 +156,17 @@ describe('WebSocket abuse', () => {
     await ws.connected;
     const probe = new Subscription<Change>(ws.client, JOB_CHANGES);
     await proveDelivers(server, user, probe);
+    // Other tests' subscriptions stay open until the file ends, so this one counts from here.
+    const before = server.app.jobChanges.size;
     const unsubscribes = Array.from({ length: SUBSCRIPTIONS_PER_SOCKET - 1 }, () =>
       ws.client.subscribe({ query: JOB_CHANGES }, { next: () => {}, error: () => {}, complete: () => {} }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    await server.untilSubscriptions(before + SUBSCRIPTIONS_PER_SOCKET - 1);
     const refused = new Subscription<Change>(ws.client, JOB_CHANGES);
     await expect.poll(() => refused.errors.length, { timeout: 3000 }).toBe(1);
 
     for (const unsubscribe of unsubscribes.slice(0, 3)) unsubscribe();
-    await new Promise((r) => setTimeout(r, 200));
+    await server.untilSubscriptions(before + SUBSCRIPTIONS_PER_SOCKET - 4);
     const accepted = new Subscription<Change>(ws.client, JOB_CHANGES);
     await proveDelivers(server, user, accepted);
     expect(accepted.errors).toEqual([]);
@@ -303,7 +279,7 @@ describe('WebSocket abuse', () => {
       const closes = await Promise.all(junk.map((raw) => raw.closed));
       expect(closes.every((c) => [CloseCode.BadRequest, 1009].includes(c.code))).toBe(true);
       await proveDelivers(server, other.user, other.sub);
-      expect(await closedWithin(other.ws.closed, 100)).toBe('open');
+      expect(other.ws.isClosed()).toBe(false);
     });
   });
 
@@ -337,8 +313,8 @@ describe('WebSocket abuse', () => {
       const deep = `subscription { jobStatusChanged { job { owner { quota { a { b { c { d { e { f { g } } } } } } } } } } }`;
       const errors = await refusedWith(ws, deep);
       expect(messages(errors)).toContain(`Query depth limit of ${QUERY_LIMITS.maxDepth} exceeded`);
-      expect(await closedWithin(ws.closed, 100)).toBe('open');
       await proveDelivers(server, user, new Subscription<Change>(ws.client, JOB_CHANGES));
+      expect(ws.isClosed()).toBe(false);
     });
 
     it('should refuse a subscription over the alias limit with an error naming the limit', async () => {

@@ -1,6 +1,6 @@
 /**
  * Accounts and authorisation over HTTP: registration, login, bearer tokens (valid, forged,
- * expired, revoked) and who may call what (SPEC §3 "Users", §4 errors).
+ * expired, revoked) and who may call what (the README's "The API", its accounts and errors).
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -11,10 +11,10 @@ import {
   TEST_PASSWORD,
   TestServer,
   errorCode,
-  type GqlResponse,
   type TestUser,
 } from '../harness.js';
-import { expectHygienic } from '../hygiene.js';
+import { CREATE_JOB, VALID_JOB, countOf, freshEmail, submitJob } from '../factories.js';
+import { hygienicGql } from '../hygiene.js';
 
 const REGISTER = `mutation ($input: RegisterInput!) {
   register(input: $input) { token user { id email role createdAt quota { month limitGpuHours usedGpuHours remainingGpuHours } } }
@@ -23,7 +23,6 @@ const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { token use
 const ME = '{ me { id email role } }';
 const USERS = '{ users(first: 1) { totalCount } }';
 
-/** Text that only SQL or a database driver would put in a message. */
 let server: TestServer;
 
 beforeAll(async () => {
@@ -33,27 +32,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** `server.gql` with the hygiene check applied to its answer. */
-async function gql<T = Record<string, any>>(
-  query: string,
-  variables: Record<string, unknown> = {},
-  token?: string,
-  headers: Record<string, string> = {},
-): Promise<GqlResponse<T>> {
-  const res = await server.gql<T>(query, variables, token, headers);
-  expectHygienic(res);
-  return res;
-}
-
-async function countUsers(): Promise<number> {
-  const { rows } = await server.db.query<{ n: number }>('select count(*)::int as n from users');
-  return rows[0]!.n;
-}
-
-/** An email nobody has registered yet. */
-function freshEmail(prefix = 'auth'): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}@example.org`;
-}
+const gql = hygienicGql(() => server);
+const countUsers = () => countOf(server.db, 'select count(*)::int as n from users');
 
 function register(email: string, password: string = TEST_PASSWORD) {
   return gql(REGISTER, { input: { email, password } });
@@ -382,13 +362,7 @@ describe('roles', () => {
 
   it('should not let a plain user approve their own job', async () => {
     const user = await server.register('owner');
-    const created = await gql(
-      'mutation ($input: CreateJobInput!) { createJob(input: $input) { id status } }',
-      { input: { name: 'own job', gpuCount: 1, hours: 1 } },
-      user.token,
-    );
-    expect(created.errors).toBeUndefined();
-    const jobId = created.data!.createJob.id as string;
+    const jobId = (await submitJob(server, user, { name: 'own job' })).id;
     const res = await gql('mutation ($id: ID!) { approveJob(id: $id) { id } }', { id: jobId }, user.token);
     expect(errorCode(res)).toBe('FORBIDDEN');
     const { rows } = await server.db.query('select status from jobs where id = $1', [jobId]);
@@ -466,9 +440,7 @@ describe('authorisation', () => {
 
   it('should write no job for createJob without a token', async () => {
     const before = await server.db.query<{ n: number }>('select count(*)::int as n from jobs');
-    await gql('mutation ($input: CreateJobInput!) { createJob(input: $input) { id } }', {
-      input: { name: 'anonymous', gpuCount: 1, hours: 1 },
-    });
+    await gql(CREATE_JOB, { input: { ...VALID_JOB, name: 'anonymous' } });
     const after = await server.db.query<{ n: number }>('select count(*)::int as n from jobs');
     expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
   });

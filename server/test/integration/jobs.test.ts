@@ -4,13 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_JOB, JOB, VALID_JOB, createJob, quotaOf, submitJob, transition, type JobInput, type JobView } from '../factories.js';
 import { TestServer, errorCode, type GqlResponse, type TestUser } from '../harness.js';
 
-const JOB_FIELDS = `id name gpuType gpuCount hours gpuHours status progress statusReason chargedGpuHours
-  createdAt approvedAt startedAt finishedAt owner { id email } events { at from to actor { id } reason }`;
-
-const CREATE_JOB = `mutation ($input: CreateJobInput!) { createJob(input: $input) { ${JOB_FIELDS} } }`;
-const JOB = `query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
 const JOBS = `query ($filter: JobFilter, $first: Int, $after: String) {
   jobs(filter: $filter, first: $first, after: $after) {
     totalCount
@@ -18,27 +14,6 @@ const JOBS = `query ($filter: JobFilter, $first: Int, $after: String) {
     edges { cursor node { id status createdAt owner { id } } }
   }
 }`;
-const CANCEL_JOB = `mutation ($id: ID!) { cancelJob(id: $id) { id status } }`;
-const ME_QUOTA = '{ me { quota { month limitGpuHours usedGpuHours remainingGpuHours } } }';
-
-interface JobView {
-  id: string;
-  name: string;
-  gpuType: string;
-  gpuCount: number;
-  hours: number;
-  gpuHours: number;
-  status: string;
-  progress: number;
-  statusReason: string | null;
-  chargedGpuHours: number | null;
-  createdAt: string;
-  approvedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  owner: { id: string; email: string };
-  events: { at: string; from: string | null; to: string; actor: { id: string } | null; reason: string | null }[];
-}
 
 interface JobConnection {
   totalCount: number;
@@ -46,49 +21,16 @@ interface JobConnection {
   edges: { cursor: string; node: { id: string; status: string; createdAt: string; owner: { id: string } } }[];
 }
 
-interface QuotaView {
-  month: string;
-  limitGpuHours: number;
-  usedGpuHours: number;
-  remainingGpuHours: number;
-}
-
-interface JobInput {
-  name: string;
-  gpuType?: string | null;
-  gpuCount: number;
-  hours: number;
-}
-
-const VALID_INPUT: JobInput = { name: 'train resnet', gpuType: 'A100', gpuCount: 1, hours: 1 };
-
 describe('jobs', () => {
   let server: TestServer;
   let admin: TestUser;
 
   beforeAll(async () => {
-    server = await TestServer.start();
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin());
   });
   afterAll(async () => {
     await server.close();
   });
-
-  const createJob = (user: TestUser, input: Record<string, unknown>) =>
-    server.gql<{ createJob: JobView }>(CREATE_JOB, { input }, user.token);
-
-  /** Creates a job that must succeed. */
-  async function submit(user: TestUser, input: Partial<JobInput> = {}): Promise<JobView> {
-    const res = await createJob(user, { ...VALID_INPUT, ...input });
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    return res.data!.createJob;
-  }
-
-  async function quotaOf(user: TestUser): Promise<QuotaView> {
-    const res = await server.gql<{ me: { quota: QuotaView } }>(ME_QUOTA, {}, user.token);
-    expect(res.errors).toBeUndefined();
-    return res.data!.me.quota;
-  }
 
   async function listJobs(token: string, vars: Record<string, unknown> = {}): Promise<GqlResponse<{ jobs: JobConnection }>> {
     return server.gql<{ jobs: JobConnection }>(JOBS, vars, token);
@@ -104,7 +46,7 @@ describe('jobs', () => {
         [user.id],
       ),
     ]);
-    return { jobs: jobs.rows[0].n, events: events.rows[0].n, quotas: quotas.rows, quota: await quotaOf(user) };
+    return { jobs: jobs.rows[0].n, events: events.rows[0].n, quotas: quotas.rows, quota: await quotaOf(server, user) };
   }
 
   async function jobRow(id: string): Promise<Record<string, unknown>> {
@@ -115,8 +57,8 @@ describe('jobs', () => {
   describe('createJob', () => {
     it('should create a PENDING job that reserves gpuCount × hours of its owner’s quota', async () => {
       const user = await server.register();
-      const before = await quotaOf(user);
-      const job = await submit(user, { name: 'fine-tune llama', gpuType: 'H100', gpuCount: 4, hours: 2.5 });
+      const before = await quotaOf(server, user);
+      const job = await submitJob(server, user, { name: 'fine-tune llama', gpuType: 'H100', gpuCount: 4, hours: 2.5 });
 
       expect(job).toMatchObject({
         name: 'fine-tune llama',
@@ -134,14 +76,14 @@ describe('jobs', () => {
         owner: { id: user.id, email: user.email },
       });
       expect(Number.isNaN(Date.parse(job.createdAt))).toBe(false);
-      const after = await quotaOf(user);
+      const after = await quotaOf(server, user);
       expect(after.usedGpuHours).toBe(before.usedGpuHours + 10);
       expect(after.remainingGpuHours).toBe(before.remainingGpuHours - 10);
     });
 
     it('should record exactly one creation event, from nothing to PENDING, by the owner', async () => {
       const user = await server.register();
-      const job = await submit(user);
+      const job = await submitJob(server, user);
 
       expect(job.events).toHaveLength(1);
       expect(job.events[0]).toMatchObject({ from: null, to: 'PENDING', actor: { id: user.id }, reason: null });
@@ -154,30 +96,30 @@ describe('jobs', () => {
       const types = await server.gql<{ gpuTypes: string[] }>('{ gpuTypes }', {}, user.token);
       expect(types.data?.gpuTypes).toEqual(['A100', 'H100', 'L40S']);
 
-      const omitted = await submit(user, { gpuType: undefined });
-      const explicitNull = await submit(user, { gpuType: null });
+      const omitted = await submitJob(server, user, { gpuType: undefined });
+      const explicitNull = await submitJob(server, user, { gpuType: null });
       expect(omitted.gpuType).toBe('A100');
       expect(explicitNull.gpuType).toBe('A100');
     });
 
     it('should trim the name it stores', async () => {
       const user = await server.register();
-      const job = await submit(user, { name: '   padded name  ' });
+      const job = await submitJob(server, user, { name: '   padded name  ' });
       expect(job.name).toBe('padded name');
     });
 
     it('should accept a job that takes exactly the remaining quota', async () => {
       const user = await server.register();
-      const job = await submit(user, { gpuCount: 8, hours: 12.5 });
+      const job = await submitJob(server, user, { gpuCount: 8, hours: 12.5 });
       expect(job.gpuHours).toBe(100);
-      expect(await quotaOf(user)).toMatchObject({ usedGpuHours: 100, remainingGpuHours: 0 });
+      expect(await quotaOf(server, user)).toMatchObject({ usedGpuHours: 100, remainingGpuHours: 0 });
     });
 
     it('should refuse a job larger than the remaining quota with QUOTA_EXCEEDED saying what remains, writing nothing', async () => {
       const user = await server.register();
       const before = await writesOf(user);
 
-      const res = await createJob(user, { ...VALID_INPUT, gpuCount: 8, hours: 13 });
+      const res = await createJob(server, user, { gpuCount: 8, hours: 13 });
 
       expect(errorCode(res)).toBe('QUOTA_EXCEEDED');
       expect(res.data ?? null).toBeNull();
@@ -188,10 +130,10 @@ describe('jobs', () => {
 
     it('should say how little remains when part of the quota is used', async () => {
       const user = await server.register();
-      await submit(user, { gpuCount: 8, hours: 12 });
+      await submitJob(server, user, { gpuCount: 8, hours: 12 });
       const before = await writesOf(user);
 
-      const res = await createJob(user, { ...VALID_INPUT, gpuCount: 1, hours: 4.5 });
+      const res = await createJob(server, user, { gpuCount: 1, hours: 4.5 });
 
       expect(errorCode(res)).toBe('QUOTA_EXCEEDED');
       expect(res.errors?.[0]?.message).toMatch(/\b4\b/);
@@ -199,7 +141,7 @@ describe('jobs', () => {
     });
 
     it('should refuse an anonymous submission with UNAUTHENTICATED', async () => {
-      const res = await server.gql(CREATE_JOB, { input: VALID_INPUT });
+      const res = await server.gql(CREATE_JOB, { input: VALID_JOB });
       expect(errorCode(res)).toBe('UNAUTHENTICATED');
     });
 
@@ -227,7 +169,7 @@ describe('jobs', () => {
       const user = await server.register();
       const before = await writesOf(user);
 
-      const res = await createJob(user, { ...VALID_INPUT, ...input });
+      const res = await createJob(server, user, { ...input });
 
       expect(res.status).toBeLessThan(500);
       expect(errorCode(res)).toBe('BAD_USER_INPUT');
@@ -249,7 +191,7 @@ describe('jobs', () => {
       const user = await server.register();
       const before = await writesOf(user);
 
-      const res = await createJob(user, { ...VALID_INPUT, ...input });
+      const res = await createJob(server, user, { ...input });
 
       expect([200, 400]).toContain(res.status);
       expect(errorCode(res)).toBe('BAD_USER_INPUT');
@@ -261,7 +203,7 @@ describe('jobs', () => {
   describe('job', () => {
     it('should show a job to its owner', async () => {
       const user = await server.register();
-      const created = await submit(user);
+      const created = await submitJob(server, user);
 
       const res = await server.gql<{ job: JobView }>(JOB, { id: created.id }, user.token);
 
@@ -271,7 +213,7 @@ describe('jobs', () => {
 
     it('should show any user’s job to an admin', async () => {
       const user = await server.register();
-      const created = await submit(user);
+      const created = await submitJob(server, user);
 
       const res = await server.gql<{ job: JobView }>(JOB, { id: created.id }, admin.token);
 
@@ -282,7 +224,7 @@ describe('jobs', () => {
     it('should answer NOT_FOUND for another user’s job exactly as for a missing id or a non-UUID id', async () => {
       const owner = await server.register();
       const other = await server.register();
-      const job = await submit(owner);
+      const job = await submitJob(server, owner);
 
       const notYours = await server.gql(JOB, { id: job.id }, other.token);
       const missing = await server.gql(JOB, { id: randomUUID() }, other.token);
@@ -303,8 +245,8 @@ describe('jobs', () => {
     it('should list only the viewer’s own jobs', async () => {
       const alice = await server.register('alice');
       const bob = await server.register('bob');
-      const aliceJobs = [await submit(alice), await submit(alice)];
-      await submit(bob);
+      const aliceJobs = [await submitJob(server, alice), await submitJob(server, alice)];
+      await submitJob(server, bob);
 
       const res = await listJobs(alice.token);
 
@@ -317,7 +259,7 @@ describe('jobs', () => {
     it('should answer NOT_FOUND for a userId filter naming another user exactly as for a random UUID', async () => {
       const alice = await server.register('alice');
       const bob = await server.register('bob');
-      await submit(bob);
+      await submitJob(server, bob);
 
       const otherUser = await listJobs(alice.token, { filter: { userId: bob.id } });
       const randomUser = await listJobs(alice.token, { filter: { userId: randomUUID() } });
@@ -328,7 +270,7 @@ describe('jobs', () => {
 
     it('should accept a userId filter naming the viewer', async () => {
       const alice = await server.register('alice');
-      const job = await submit(alice);
+      const job = await submitJob(server, alice);
 
       const res = await listJobs(alice.token, { filter: { userId: alice.id } });
 
@@ -339,9 +281,9 @@ describe('jobs', () => {
 
     it('should filter the viewer’s jobs by status', async () => {
       const alice = await server.register('alice');
-      const kept = await submit(alice);
-      const cancelled = await submit(alice);
-      const cancel = await server.gql(CANCEL_JOB, { id: cancelled.id }, alice.token);
+      const kept = await submitJob(server, alice);
+      const cancelled = await submitJob(server, alice);
+      const cancel = await transition(server, 'cancel', cancelled.id, alice.token);
       expect(cancel.errors).toBeUndefined();
 
       const pending = await listJobs(alice.token, { filter: { status: 'PENDING' } });
@@ -356,7 +298,7 @@ describe('jobs', () => {
     it('should list every user’s jobs to an admin, with a totalCount of all jobs', async () => {
       const alice = await server.register('alice');
       const bob = await server.register('bob');
-      const created = [await submit(alice), await submit(bob), await submit(alice)];
+      const created = [await submitJob(server, alice), await submitJob(server, bob), await submitJob(server, alice)];
 
       const res = await listJobs(admin.token, { first: 100 });
       const total = await server.db.query('select count(*)::int as n from jobs');
@@ -370,9 +312,9 @@ describe('jobs', () => {
     it('should let an admin filter by userId and by status', async () => {
       const alice = await server.register('alice');
       const bob = await server.register('bob');
-      const [a1, a2] = [await submit(alice), await submit(alice)];
-      const b1 = await submit(bob);
-      expect((await server.gql(CANCEL_JOB, { id: a1.id }, admin.token)).errors).toBeUndefined();
+      const [a1, a2] = [await submitJob(server, alice), await submitJob(server, alice)];
+      const b1 = await submitJob(server, bob);
+      expect((await transition(server, 'cancel', a1.id, admin.token)).errors).toBeUndefined();
 
       const ofAlice = await listJobs(admin.token, { filter: { userId: alice.id } });
       const ofBob = await listJobs(admin.token, { filter: { userId: bob.id } });
@@ -400,12 +342,12 @@ describe('jobs', () => {
     it('should answer NOT_FOUND, as for a missing job, and leave the job and the quota unchanged', async () => {
       const owner = await server.register();
       const other = await server.register();
-      const job = await submit(owner);
+      const job = await submitJob(server, owner);
       const rowBefore = await jobRow(job.id);
       const ownerBefore = await writesOf(owner);
 
-      const res = await server.gql(CANCEL_JOB, { id: job.id }, other.token);
-      const missing = await server.gql(CANCEL_JOB, { id: randomUUID() }, other.token);
+      const res = await transition(server, 'cancel', job.id, other.token);
+      const missing = await transition(server, 'cancel', randomUUID(), other.token);
 
       expect(errorCode(res)).toBe('NOT_FOUND');
       expect(res).toEqual(missing);
@@ -418,7 +360,7 @@ describe('jobs', () => {
     it('should page through every job exactly once, newest first, with a constant totalCount', async () => {
       const user = await server.register();
       // Submitted concurrently, several land in the same millisecond: the id breaks the tie.
-      await Promise.all(Array.from({ length: 25 }, (_, i) => submit(user, { name: `job ${i}`, hours: 2 })));
+      await Promise.all(Array.from({ length: 25 }, (_, i) => submitJob(server, user, { name: `job ${i}`, hours: 2 })));
       const expected = await server.db.query<{ id: string }>(
         'select id from jobs where owner_id = $1 order by created_at desc, id desc',
         [user.id],
@@ -446,9 +388,9 @@ describe('jobs', () => {
 
     it('should page a status-filtered list without mixing in other statuses', async () => {
       const user = await server.register();
-      const jobs = await Promise.all(Array.from({ length: 6 }, () => submit(user)));
+      const jobs = await Promise.all(Array.from({ length: 6 }, () => submitJob(server, user)));
       for (const job of jobs.slice(0, 3)) {
-        expect((await server.gql(CANCEL_JOB, { id: job.id }, user.token)).errors).toBeUndefined();
+        expect((await transition(server, 'cancel', job.id, user.token)).errors).toBeUndefined();
       }
 
       const first = await listJobs(user.token, { filter: { status: 'PENDING' }, first: 2 });

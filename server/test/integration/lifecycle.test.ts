@@ -5,52 +5,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus, TRANSITIONS, type JobAction } from '../../src/modules/jobs/job-status.js';
-import { TestServer, errorCode, type GqlResponse, type TestUser } from '../harness.js';
+import { JOB, jobIn, mustTransition, quotaOf, submitJob, transition, type JobView } from '../factories.js';
+import { TestServer, errorCode, type TestUser } from '../harness.js';
 import { assertQuotaSumRule } from '../invariants.js';
 
 /** Real seconds per simulated hour: one wall-clock second runs two hours. */
 const SECONDS_PER_HOUR = 0.5;
 
-const JOB_FIELDS = `id gpuCount hours gpuHours status progress statusReason chargedGpuHours
-  createdAt approvedAt startedAt finishedAt owner { id } events { at from to actor { id } reason }`;
-
-interface JobView {
-  id: string;
-  gpuCount: number;
-  hours: number;
-  gpuHours: number;
-  status: JobStatus;
-  progress: number;
-  statusReason: string | null;
-  chargedGpuHours: number | null;
-  createdAt: string;
-  approvedAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-  owner: { id: string };
-  events: { at: string; from: JobStatus | null; to: JobStatus; actor: { id: string } | null; reason: string | null }[];
-}
-
-/** The mutation of each action of the table. */
-const MUTATIONS: Record<JobAction, string> = {
-  approve: `mutation ($id: ID!) { job: approveJob(id: $id) { ${JOB_FIELDS} } }`,
-  reject: `mutation ($id: ID!, $reason: String) { job: rejectJob(id: $id, reason: $reason) { ${JOB_FIELDS} } }`,
-  start: `mutation ($id: ID!) { job: startJob(id: $id) { ${JOB_FIELDS} } }`,
-  complete: `mutation ($id: ID!) { job: completeJob(id: $id) { ${JOB_FIELDS} } }`,
-  fail: `mutation ($id: ID!, $reason: String) { job: failJob(id: $id, reason: $reason) { ${JOB_FIELDS} } }`,
-  cancel: `mutation ($id: ID!) { job: cancelJob(id: $id) { ${JOB_FIELDS} } }`,
-};
-
-/** The actions that lead a new PENDING job to each status. */
-const PATH_TO: Record<JobStatus, JobAction[]> = {
-  [JobStatus.PENDING]: [],
-  [JobStatus.APPROVED]: ['approve'],
-  [JobStatus.REJECTED]: ['reject'],
-  [JobStatus.RUNNING]: ['approve', 'start'],
-  [JobStatus.COMPLETED]: ['approve', 'start', 'complete'],
-  [JobStatus.FAILED]: ['approve', 'start', 'fail'],
-  [JobStatus.CANCELLED]: ['cancel'],
-};
+/**
+ * How long a test lets a RUNNING job run before settling it: a charge is the wall-clock time a
+ * job ran, so only time passing gives it something to charge.
+ */
+const RUN_MS = 600;
 
 const ACTIONS = Object.keys(TRANSITIONS) as JobAction[];
 const allowedFrom = (action: JobAction, status: JobStatus) =>
@@ -68,8 +34,7 @@ describe('the job lifecycle', () => {
   beforeAll(async () => {
     // The simulator ticks once an hour, i.e. never during this file: only the admin moves jobs,
     // and a running job's charge is the wall-clock time it ran at SECONDS_PER_HOUR.
-    server = await TestServer.start({ SIM_SECONDS_PER_HOUR: String(SECONDS_PER_HOUR), SIM_TICK_MS: '3600000' });
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin({ SIM_SECONDS_PER_HOUR: String(SECONDS_PER_HOUR), SIM_TICK_MS: '3600000' }));
   });
   afterEach(async () => {
     // Whatever a test did, every month's `used` must still be the sum of its jobs.
@@ -79,43 +44,10 @@ describe('the job lifecycle', () => {
     await server.close();
   });
 
-  function act(action: JobAction, id: string, token: string, reason?: string): Promise<GqlResponse<{ job: JobView }>> {
-    return server.gql<{ job: JobView }>(MUTATIONS[action], reason === undefined ? { id } : { id, reason }, token);
-  }
-
-  /** Applies an action that must succeed. */
-  async function must(action: JobAction, id: string, token: string, reason?: string): Promise<JobView> {
-    const res = await act(action, id, token, reason);
-    expect(res.errors, `${action}: ${JSON.stringify(res.errors)}`).toBeUndefined();
-    return res.data!.job;
-  }
-
-  async function submit(user: TestUser, gpuCount = 1, hours = 1): Promise<JobView> {
-    const res = await server.gql<{ createJob: JobView }>(
-      `mutation ($input: CreateJobInput!) { createJob(input: $input) { ${JOB_FIELDS} } }`,
-      { input: { name: 'lifecycle', gpuCount, hours } },
-      user.token,
-    );
-    expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
-    return res.data!.createJob;
-  }
-
-  /** Submits a job as `owner` and drives it to `status` as the admin. */
-  async function jobIn(status: JobStatus, owner: TestUser, gpuCount = 1, hours = 1): Promise<JobView> {
-    let job = await submit(owner, gpuCount, hours);
-    for (const action of PATH_TO[status]) job = await must(action, job.id, admin.token);
-    expect(job.status).toBe(status);
-    return job;
-  }
-
-  async function usedOf(user: TestUser): Promise<number> {
-    const res = await server.gql<{ me: { quota: { usedGpuHours: number } } }>(
-      '{ me { quota { usedGpuHours } } }',
-      {},
-      user.token,
-    );
-    return res.data!.me.quota.usedGpuHours;
-  }
+  const act = (action: JobAction, id: string, token: string, reason?: string) => transition(server, action, id, token, reason);
+  const must = (action: JobAction, id: string, token: string, reason?: string) => mustTransition(server, action, id, token, reason);
+  const submit = (owner: TestUser, gpuCount = 1, hours = 1) => submitJob(server, owner, { name: 'lifecycle', gpuCount, hours });
+  const usedOf = async (user: TestUser) => (await quotaOf(server, user)).usedGpuHours;
 
   /** Everything a refused transition must leave as it was. */
   async function stateOf(jobId: string, userId: string) {
@@ -150,7 +82,7 @@ describe('the job lifecycle', () => {
 
     it('should start an APPROVED job: RUNNING, with startedAt set', async () => {
       const owner = await server.register();
-      const job = await jobIn(JobStatus.APPROVED, owner, 2, 3);
+      const job = await jobIn(server, JobStatus.APPROVED, { owner, gpuCount: 2, hours: 3 });
 
       const running = await must('start', job.id, admin.token);
 
@@ -162,8 +94,8 @@ describe('the job lifecycle', () => {
 
     it('should complete a RUNNING job: progress 100, finishedAt set, charged for the hours run and the rest refunded', async () => {
       const owner = await server.register();
-      const job = await jobIn(JobStatus.RUNNING, owner, 2, 5);
-      await sleep(600);
+      const job = await jobIn(server, JobStatus.RUNNING, { owner, gpuCount: 2, hours: 5 });
+      await sleep(RUN_MS);
 
       const done = await must('complete', job.id, admin.token);
 
@@ -177,8 +109,8 @@ describe('the job lifecycle', () => {
 
     it('should fail a RUNNING job with a reason: FAILED, statusReason set, charged for the hours run', async () => {
       const owner = await server.register();
-      const job = await jobIn(JobStatus.RUNNING, owner, 3, 4);
-      await sleep(600);
+      const job = await jobIn(server, JobStatus.RUNNING, { owner, gpuCount: 3, hours: 4 });
+      await sleep(RUN_MS);
 
       const failed = await must('fail', job.id, admin.token, 'CUDA error: out of memory');
 
@@ -228,7 +160,7 @@ describe('the job lifecycle', () => {
       'should let the $by cancel a $status job, charging nothing and refunding the whole reservation',
       async ({ status, by }) => {
         const owner = await server.register();
-        const job = await jobIn(status, owner, 4, 5);
+        const job = await jobIn(server, status, { owner, gpuCount: 4, hours: 5 });
         expect(await usedOf(owner)).toBe(20);
         const actor = by === 'owner' ? owner : admin;
 
@@ -245,9 +177,9 @@ describe('the job lifecycle', () => {
       'should let the %s cancel a RUNNING job, charging the hours run and refunding the rest',
       async (by) => {
         const owner = await server.register();
-        const job = await jobIn(JobStatus.RUNNING, owner, 2, 10);
+        const job = await jobIn(server, JobStatus.RUNNING, { owner, gpuCount: 2, hours: 10 });
         const actor = by === 'owner' ? owner : admin;
-        await sleep(600);
+        await sleep(RUN_MS);
 
         const cancelled = await must('cancel', job.id, actor.token);
 
@@ -262,8 +194,8 @@ describe('the job lifecycle', () => {
 
     it('should charge a job that ran past its requested hours no more than its reservation', async () => {
       const owner = await server.register();
-      // 2 GPUs × 0.25 h: its quarter hour passes after 125 ms of wall-clock time.
-      const job = await jobIn(JobStatus.RUNNING, owner, 2, 0.25);
+      // 2 GPUs × 0.25 h: its quarter hour passes after 125 ms of wall-clock time, well within this wait.
+      const job = await jobIn(server, JobStatus.RUNNING, { owner, gpuCount: 2, hours: 0.25 });
       await sleep(400);
 
       const done = await must('complete', job.id, admin.token);
@@ -279,7 +211,7 @@ describe('the job lifecycle', () => {
       await must('start', job.id, admin.token);
       await must('fail', job.id, admin.token, 'NCCL timeout');
 
-      const res = await server.gql<{ job: JobView }>(`query ($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`, { id: job.id }, owner.token);
+      const res = await server.gql<{ job: JobView }>(JOB, { id: job.id }, owner.token);
 
       const events = res.data!.job.events;
       expect(events.map(({ from, to, actor, reason }) => ({ from, to, actor, reason }))).toEqual([
@@ -301,7 +233,7 @@ describe('the job lifecycle', () => {
 
     it.each(adminOnly)('should refuse to let a job’s owner $action it with FORBIDDEN, changing nothing', async ({ action, status }) => {
       const owner = await server.register();
-      const job = await jobIn(status, owner);
+      const job = await jobIn(server, status, { owner });
       const before = await stateOf(job.id, owner.id);
 
       const res = await act(action, job.id, owner.token, action === 'reject' || action === 'fail' ? 'mine' : undefined);
@@ -335,7 +267,7 @@ describe('the job lifecycle', () => {
       'should refuse to $action a $status job with INVALID_TRANSITION naming $status, changing nothing',
       async ({ status, action }) => {
         const owner = await server.register();
-        const job = await jobIn(status, owner);
+        const job = await jobIn(server, status, { owner });
         const before = await stateOf(job.id, owner.id);
         // Cancelling is the owner's right too; the admin actions are tried by the admin.
         const actors = TRANSITIONS[action].by === 'owner-or-admin' ? [owner, admin] : [admin];

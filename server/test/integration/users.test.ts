@@ -1,11 +1,12 @@
 /**
  * The admin's view of users over HTTP: the paginated `users` list with each user's quota,
- * `setUserQuota`, and the hygiene of every error and of the HTTP surface (SPEC §3, §4).
+ * `setUserQuota`, and the hygiene of every error and of the HTTP surface (the README's "The API").
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ME_QUOTA, SET_QUOTA, countOf, submitJob, type QuotaView } from '../factories.js';
 import { TestServer, errorCode, type GqlResponse, type TestUser } from '../harness.js';
-import { expectHygienic } from '../hygiene.js';
+import { hygienicGql } from '../hygiene.js';
 
 const USERS_PAGE = `query ($first: Int, $after: String) {
   users(first: $first, after: $after) {
@@ -14,18 +15,13 @@ const USERS_PAGE = `query ($first: Int, $after: String) {
     edges { cursor node { id email role createdAt quota { month limitGpuHours usedGpuHours remainingGpuHours } } }
   }
 }`;
-const SET_QUOTA = `mutation ($userId: ID!, $limitGpuHours: Float!) {
-  setUserQuota(userId: $userId, limitGpuHours: $limitGpuHours) { month limitGpuHours usedGpuHours remainingGpuHours }
-}`;
-const ME_QUOTA = '{ me { id quota { month limitGpuHours usedGpuHours remainingGpuHours } } }';
 
-/** Text that only SQL or a database driver would put in a message. */
 interface UserNode {
   id: string;
   email: string;
   role: string;
   createdAt: string;
-  quota: { month: string; limitGpuHours: number; usedGpuHours: number; remainingGpuHours: number };
+  quota: QuotaView;
 }
 interface UsersPage {
   users: {
@@ -39,36 +35,19 @@ let server: TestServer;
 let admin: TestUser;
 
 beforeAll(async () => {
-  server = await TestServer.start();
-  admin = await server.loginAdmin();
+  ({ server, admin } = await TestServer.startWithAdmin());
 });
 afterAll(async () => {
   await server?.close();
 });
 
-/** `server.gql` with the hygiene check applied to its answer. */
-async function gql<T = Record<string, any>>(
-  query: string,
-  variables: Record<string, unknown> = {},
-  token?: string,
-): Promise<GqlResponse<T>> {
-  const res = await server.gql<T>(query, variables, token);
-  expectHygienic(res);
-  return res;
-}
+const gql = hygienicGql(() => server);
 
 /** The current calendar month (UTC) as the API names it. */
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 
-async function countUsers(): Promise<number> {
-  const { rows } = await server.db.query<{ n: number }>('select count(*)::int as n from users');
-  return rows[0]!.n;
-}
-
-async function countQuotaRows(): Promise<number> {
-  const { rows } = await server.db.query<{ n: number }>('select count(*)::int as n from user_quotas');
-  return rows[0]!.n;
-}
+const countUsers = () => countOf(server.db, 'select count(*)::int as n from users');
+const countQuotaRows = () => countOf(server.db, 'select count(*)::int as n from user_quotas');
 
 /** Walks the whole `users` list as the admin, `first` at a time. */
 async function allUserPages(first: number): Promise<UsersPage['users'][]> {
@@ -251,12 +230,8 @@ describe('setUserQuota', () => {
 
   it('should keep what is used and show nothing remaining when the limit is lowered below it', async () => {
     const user = await server.register('lowered');
-    const created = await gql(
-      'mutation ($input: CreateJobInput!) { createJob(input: $input) { gpuHours } }',
-      { input: { name: 'ten gpu-hours', gpuCount: 2, hours: 5 } },
-      user.token,
-    );
-    expect(created.data?.createJob.gpuHours).toBe(10);
+    const created = await submitJob(server, user, { name: 'ten gpu-hours', gpuCount: 2, hours: 5 });
+    expect(created.gpuHours).toBe(10);
     const res = await gql(SET_QUOTA, { userId: user.id, limitGpuHours: 4 }, admin.token);
     expect(res.data?.setUserQuota).toEqual({ month: thisMonth(), limitGpuHours: 4, usedGpuHours: 10, remainingGpuHours: 0 });
     expect((await gql(ME_QUOTA, {}, user.token)).data?.me.quota).toMatchObject({ usedGpuHours: 10, remainingGpuHours: 0 });

@@ -7,7 +7,8 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, type TestUser } from '../harness.js';
-import { CREATE_JOB, ChildServer, TERMINAL, dataOf, stopAllChildren, transitionMutation, waitUntil, type LogLine } from './child-process.js';
+import { RUN_OUTCOMES, mustTransition, submitJob, waitUntil } from '../factories.js';
+import { ChildServer, stopAllChildren, type LogLine } from './child-process.js';
 
 /** A POST on a connection of its own, so the kernel hands each one to the next process. */
 function freshConnectionRequest(baseUrl: string, body: string): Promise<number> {
@@ -43,8 +44,7 @@ describe('API_PROCESSES=2', () => {
 
   beforeAll(async () => {
     // The in-process API creates the database, applies migrations and creates the admin.
-    server = await TestServer.start();
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin());
     cluster = await ChildServer.start(
       'all',
       { DATABASE_URL: server.databaseUrl, API_PROCESSES: '2', SIM_SECONDS_PER_HOUR: '1', SIM_TICK_MS: '100', SIM_SEED: 'cluster' },
@@ -85,23 +85,23 @@ describe('API_PROCESSES=2', () => {
 
   it('should run a job submitted through either process to the end, and count it once in /metrics', async () => {
     const user = await server.register('cluster');
-    const job = dataOf(await cluster.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: 'c', gpuType: 'A100', gpuCount: 1, hours: 1 } }, user.token), 'createJob').createJob;
+    const job = await submitJob(cluster, user, { name: 'c' });
     const metrics = await (await fetch(`${cluster.url}/metrics`)).text();
     const pendingInDb = Number((await server.db.query("select count(*) from jobs where status = 'PENDING'")).rows[0]!.count);
     expect(metrics).toContain(`gpuaas_jobs{status="PENDING"} ${pendingInDb}`);
     // Histograms of both processes are summed: the request count covers what either answered.
     expect(metrics).toMatch(/gpuaas_graphql_operation_duration_seconds_count\{[^}]*\} \d+/);
 
-    dataOf(await cluster.gql(transitionMutation('approveJob'), { id: job.id }, admin.token), 'approve');
-    dataOf(await cluster.gql(transitionMutation('startJob'), { id: job.id }, admin.token), 'start');
+    await mustTransition(cluster, 'approve', job.id, admin.token);
+    await mustTransition(cluster, 'start', job.id, admin.token);
     const status = await waitUntil(
       async () => {
         const row = (await server.db.query<{ status: string }>('select status from jobs where id = $1', [job.id])).rows[0]!;
-        return TERMINAL.includes(row.status) && row.status;
+        return RUN_OUTCOMES.includes(row.status) && row.status;
       },
       { what: 'the simulator to finish the job', timeoutMs: 20_000 },
     );
-    expect(TERMINAL).toContain(status);
+    expect(RUN_OUTCOMES).toContain(status);
   });
 
   it('should replace an API process that dies', async () => {

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessRole } from '../../src/config.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type GqlResponse } from '../harness.js';
+import { TEST_ENV, gqlAt, type GqlResponse } from '../harness.js';
 
 /** The server package's folder: the child's cwd (swc reads tsconfig.json from there). */
 export const SERVER_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -95,12 +95,7 @@ export class ChildServer {
           ...process.env,
           // The launcher reads the 'gpuaas started' line, whatever level the test run logs at.
           LOG_LEVEL: 'info',
-          PORT: '0',
-          BCRYPT_COST: '10',
-          ADMIN_EMAIL,
-          ADMIN_PASSWORD,
-          DATA_DIR: '/nonexistent',
-          WEB_DIST: '/nonexistent',
+          ...TEST_ENV,
           ...env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -191,89 +186,4 @@ export class ChildServer {
 /** Kills every child still running (SIGKILL) and waits for them; for afterAll. */
 export async function stopAllChildren(): Promise<void> {
   await Promise.all([...running].map((child) => child.stop()));
-}
-
-/** One GraphQL operation over HTTP POST to any gpuaas process. */
-export async function gqlAt<T = Record<string, any>>(
-  baseUrl: string,
-  query: string,
-  variables: Record<string, unknown> = {},
-  token?: string,
-): Promise<GqlResponse<T>> {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as Omit<GqlResponse<T>, 'status'>;
-  return { status: res.status, ...body };
-}
-
-/** Polls `check` until it returns a value other than undefined/false; fails after `timeoutMs` with `describe()`. */
-export async function waitUntil<T>(
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 30_000, intervalMs = 100, what = 'condition' }: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
-
-// ---- Helpers shared by the multi-process tests ----
-
-export const CREATE_JOB = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { id status gpuHours } }';
-export const CANCEL_JOB = 'mutation ($id: ID!) { cancelJob(id: $id) { status } }';
-export const SET_QUOTA = 'mutation ($userId: ID!, $limit: Float!) { setUserQuota(userId: $userId, limitGpuHours: $limit) { limitGpuHours } }';
-
-/** `approveJob`, `startJob`, …: one admin lifecycle mutation. */
-export function transitionMutation(op: 'approveJob' | 'startJob' | 'cancelJob' | 'completeJob' | 'failJob' | 'rejectJob'): string {
-  return `mutation ($id: ID!) { ${op}(id: $id) { id status } }`;
-}
-
-/** Fails with the response's errors unless it has data. */
-export function dataOf<T>(res: GqlResponse<T>, what: string): T {
-  if (res.errors?.length || !res.data) throw new Error(`${what} failed (HTTP ${res.status}): ${JSON.stringify(res.errors)}`);
-  return res.data;
-}
-
-/** One change as JOB_CHANGES (test/ws-client.ts) selects it. */
-export interface Change {
-  jobStatusChanged: {
-    previousStatus: string | null;
-    status: string;
-    progress: number;
-    at: string;
-    job: { id: string; name: string; status: string; progress: number; owner: { id: string } };
-  };
-}
-
-export const TERMINAL = ['COMPLETED', 'FAILED'];
-
-/**
- * Makes sure subscriptions are live on the server before a test relies on them, without a fixed
- * sleep: submits a small probe job (through `submit`) until every subscription has seen one, and
- * returns the probes' ids (the caller may cancel them and should leave them out of its checks).
- */
-export async function waitForLiveSubscriptions(
-  subs: { until(check: (received: Change[]) => boolean, timeoutMs?: number): Promise<void> }[],
-  submit: () => Promise<string>,
-  attempts = 20,
-): Promise<string[]> {
-  const probes: string[] = [];
-  for (let i = 0; i < attempts; i++) {
-    const id = await submit();
-    probes.push(id);
-    const seen = (list: Change[]) => list.some((c) => probes.includes(c.jobStatusChanged.job.id));
-    try {
-      await Promise.all(subs.map((s) => s.until(seen, 1500)));
-      return probes;
-    } catch {
-      // Not subscribed yet when the probe was announced: try another one.
-    }
-  }
-  throw new Error(`subscriptions saw none of ${attempts} probe jobs`);
 }

@@ -1,22 +1,15 @@
 /**
- * SPEC §2/§3: "a killed worker's jobs are picked up by another"; "a restart or a killed worker
- * never re-draws an outcome, never loses a job, and never finishes a job twice". A worker process
+ * The README's "Architecture" (Simulator): a killed worker's jobs are taken over when their
+ * leases expire, never re-drawn, never lost and never finished twice. A worker process
  * is SIGKILLed in the middle of running 20 jobs; a second worker takes them over when their
  * leases run out and finishes each exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, type TestUser } from '../harness.js';
 import { assertQuotaSumRule } from '../invariants.js';
-import {
-  CREATE_JOB,
-  ChildServer,
-  SET_QUOTA,
-  TERMINAL,
-  dataOf,
-  stopAllChildren,
-  transitionMutation,
-  waitUntil,
-} from './child-process.js';
+import { JobStatus } from '../../src/modules/jobs/job-status.js';
+import { RUN_OUTCOMES, dataOf, jobIn, jobRows, mustTransition, setQuota, terminalTransitions, waitUntil } from '../factories.js';
+import { ChildServer, stopAllChildren } from './child-process.js';
 
 const JOBS = 20;
 const LEASE_MS = 1500;
@@ -53,8 +46,7 @@ describe('a worker killed with SIGKILL', () => {
   });
 
   beforeAll(async () => {
-    server = await TestServer.start();
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin());
   });
 
   afterAll(async () => {
@@ -63,8 +55,7 @@ describe('a worker killed with SIGKILL', () => {
   });
 
   async function jobs(ids: string[]): Promise<Map<string, JobRow>> {
-    const res = await server.db.query<JobRow>('select * from jobs where id = any($1::uuid[])', [ids]);
-    return new Map(res.rows.map((r) => [r.id, r]));
+    return new Map((await jobRows<JobRow>(server.db, ids)).map((r) => [r.id, r]));
   }
 
   it('should lose no job, re-draw no outcome and finish every job exactly once', async () => {
@@ -73,25 +64,22 @@ describe('a worker killed with SIGKILL', () => {
     expect(firstId).toBeDefined();
 
     const owners = [await server.register('crash-a'), await server.register('crash-b')];
-    for (const owner of owners) dataOf(await server.gql(SET_QUOTA, { userId: owner.id, limit: 1000 }, admin.token), 'setUserQuota');
+    for (const owner of owners) dataOf(await setQuota(server, owner.id, 1000), 'setUserQuota');
     // Submitted and approved first, then started together: no submission (which reserves quota)
     // runs while the worker settles finished jobs.
     const ids = await Promise.all(
       Array.from({ length: JOBS }, async (_, i) => {
         const owner = owners[i % owners.length]!;
-        const res = await server.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: `crash-${i}`, gpuCount: 1 + (i % 3), hours: 4 } }, owner.token);
-        const id = dataOf(res, 'createJob').createJob.id;
-        dataOf(await server.gql(transitionMutation('approveJob'), { id }, admin.token), 'approveJob');
-        return id;
+        return (await jobIn(server, JobStatus.APPROVED, { owner, name: `crash-${i}`, gpuCount: 1 + (i % 3), hours: 4 })).id;
       }),
     );
-    await Promise.all(ids.map(async (id) => dataOf(await server.gql(transitionMutation('startJob'), { id }, admin.token), 'startJob')));
+    await Promise.all(ids.map((id) => mustTransition(server, 'start', id, admin.token)));
 
     // Let the first worker claim every job and move each one on a bit.
     await waitUntil(
       async () => {
         const rows = [...(await jobs(ids)).values()];
-        return rows.every((r) => TERMINAL.includes(r.status) || (r.lease_owner === firstId && r.progress >= 10));
+        return rows.every((r) => RUN_OUTCOMES.includes(r.status) || (r.lease_owner === firstId && r.progress >= 10));
       },
       { timeoutMs: 20_000, intervalMs: 50, what: 'the first worker to claim and advance every job' },
     );
@@ -111,7 +99,7 @@ describe('a worker killed with SIGKILL', () => {
     // dead worker's lease, with its stored outcome.
     const atCrash = await jobs(ids);
     const maxEventAtCrash = (await server.db.query<{ max: string }>('select coalesce(max(id), 0)::text as max from job_events')).rows[0]!.max;
-    const orphaned = [...atCrash.values()].filter((r) => !TERMINAL.includes(r.status));
+    const orphaned = [...atCrash.values()].filter((r) => !RUN_OUTCOMES.includes(r.status));
     for (const row of orphaned) {
       expect(row.status).toBe('RUNNING');
       expect(row.lease_owner).toBe(firstId);
@@ -127,7 +115,7 @@ describe('a worker killed with SIGKILL', () => {
     expect(secondId).not.toBe(firstId);
 
     await waitUntil(
-      async () => [...(await jobs(ids)).values()].every((r) => TERMINAL.includes(r.status)),
+      async () => [...(await jobs(ids)).values()].every((r) => RUN_OUTCOMES.includes(r.status)),
       { timeoutMs: 40_000, intervalMs: 200, what: () => `every job to finish\n${second.output()}` },
     );
     const after = await jobs(ids);
@@ -160,16 +148,9 @@ describe('a worker killed with SIGKILL', () => {
     }
 
     // Exactly one terminal transition per job.
-    const terminal = await server.db.query<{ job_id: string; n: number }>(
-      `select j.id as job_id, count(e.id)::int as n
-         from jobs j left join job_events e
-           on e.job_id = j.id and e.kind = 'TRANSITION' and e.to_status in ('COMPLETED', 'FAILED', 'CANCELLED')
-        where j.id = any($1::uuid[])
-        group by j.id`,
-      [ids],
-    );
-    expect(terminal.rows).toHaveLength(JOBS);
-    expect(terminal.rows.filter((r) => r.n !== 1)).toEqual([]);
+    const terminal = await terminalTransitions(server.db, ids);
+    expect(terminal).toHaveLength(JOBS);
+    expect(terminal.filter((r) => r.n !== 1)).toEqual([]);
 
     // Progress events never decreased, per job, in event order.
     const progress = await server.db.query<{ job_id: string; id: string; progress: number; at: Date }>(

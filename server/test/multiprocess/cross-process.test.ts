@@ -1,22 +1,14 @@
 /**
- * SPEC §2: "a change made anywhere reaches subscribers connected anywhere". Two API processes
- * (A, B) and one worker process share one database: a job created, approved and started through
- * A and run by the worker is seen live, every step, by its owner and an admin subscribed on B.
+ * The README's "Architecture" (Events): a change made in any process reaches subscribers on
+ * every API process. Two API processes (A, B) and one worker process share one database: a job
+ * created, approved and started through A and run by the worker is seen live, every step, by its
+ * owner and an admin subscribed on B.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, type TestUser } from '../harness.js';
-import { JOB_CHANGES, Subscription, connect } from '../ws-client.js';
-import {
-  CANCEL_JOB,
-  CREATE_JOB,
-  ChildServer,
-  TERMINAL,
-  dataOf,
-  stopAllChildren,
-  transitionMutation,
-  waitForLiveSubscriptions,
-  type Change,
-} from './child-process.js';
+import { RUN_OUTCOMES, dataOf, mustTransition, signUp, submitJob } from '../factories.js';
+import { JOB_CHANGES, Subscription, connect, proveDelivers, type Change } from '../ws-client.js';
+import { ChildServer, stopAllChildren } from './child-process.js';
 
 describe('changes across processes', () => {
   let server: TestServer;
@@ -28,8 +20,7 @@ describe('changes across processes', () => {
 
   beforeAll(async () => {
     // The in-process API creates the database, applies migrations and creates the admin.
-    server = await TestServer.start();
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin());
     const env = {
       DATABASE_URL: server.databaseUrl,
       // 1 simulated hour = 1 s, a step every 100 ms: a 3-hour job runs for at most 3 s.
@@ -60,14 +51,7 @@ describe('changes across processes', () => {
 
   it('should deliver every change of a job driven through A and run by the worker to subscribers on B', async () => {
     // A user registered through A signs in on B with the same token (one shared JWT key).
-    const regA = dataOf(
-      await apiA.gql<{ register: { token: string; user: { id: string } } }>(
-        'mutation ($input: RegisterInput!) { register(input: $input) { token user { id } } }',
-        { input: { email: `cross-${Date.now()}@example.org`, password: 'a-long-enough-password' } },
-      ),
-      'register on A',
-    );
-    const owner = { id: regA.register.user.id, token: regA.register.token };
+    const owner = await signUp(apiA, 'cross');
     const me = dataOf(await apiB.gql<{ me: { id: string } }>('{ me { id } }', {}, owner.token), 'me on B');
     expect(me.me.id).toBe(owner.id);
 
@@ -78,30 +62,23 @@ describe('changes across processes', () => {
     const mine = new Subscription<Change>(ownerWs.client, JOB_CHANGES);
     const all = new Subscription<Change>(adminWs.client, JOB_CHANGES);
 
-    const probes = await waitForLiveSubscriptions([mine, all], async () => {
-      const res = await apiA.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: 'probe', gpuCount: 1, hours: 0.1 } }, owner.token);
-      return dataOf(res, 'probe createJob').createJob.id;
-    });
-    for (const id of probes) dataOf(await apiA.gql(CANCEL_JOB, { id }, owner.token), 'cancel probe');
+    const probes = await proveDelivers(apiA, owner, mine, all);
+    for (const id of probes) await mustTransition(apiA, 'cancel', id, owner.token);
 
     // The job: created by its owner, approved and started by the admin, all through A.
-    const created = dataOf(
-      await apiA.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: 'cross', gpuCount: 2, hours: 3 } }, owner.token),
-      'createJob on A',
-    );
-    const jobId = created.createJob.id;
-    dataOf(await apiA.gql(transitionMutation('approveJob'), { id: jobId }, admin.token), 'approve on A');
-    dataOf(await apiA.gql(transitionMutation('startJob'), { id: jobId }, admin.token), 'start on A');
+    const jobId = (await submitJob(apiA, owner, { name: 'cross', gpuCount: 2, hours: 3 })).id;
+    await mustTransition(apiA, 'approve', jobId, admin.token);
+    await mustTransition(apiA, 'start', jobId, admin.token);
 
     const ofJob = (list: Change[]) => list.filter((c) => c.jobStatusChanged.job.id === jobId);
-    const finished = (list: Change[]) => ofJob(list).some((c) => TERMINAL.includes(c.jobStatusChanged.status));
+    const finished = (list: Change[]) => ofJob(list).some((c) => RUN_OUTCOMES.includes(c.jobStatusChanged.status));
     await mine.until(finished, 30_000);
     await all.until(finished, 30_000);
 
     const changes = ofJob(mine.received).map((c) => c.jobStatusChanged);
     const statuses = changes.map((c) => c.status);
     expect(statuses.slice(0, 3)).toEqual(['PENDING', 'APPROVED', 'RUNNING']);
-    expect(TERMINAL).toContain(statuses.at(-1));
+    expect(RUN_OUTCOMES).toContain(statuses.at(-1));
     expect(statuses.slice(2, -1).every((s) => s === 'RUNNING')).toBe(true);
     expect(changes.map((c) => c.previousStatus).slice(0, 3)).toEqual([null, 'PENDING', 'APPROVED']);
     // The worker's steps reached B: progress events, never going back.
@@ -145,12 +122,9 @@ describe('changes across processes', () => {
     sockets.push(ws);
     await ws.connected;
     const sub = new Subscription<Change>(ws.client, JOB_CHANGES);
-    const probes = await waitForLiveSubscriptions([sub], async () => {
-      const res = await apiB.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: 'probe', gpuCount: 1, hours: 0.1 } }, user.token);
-      return dataOf(res, 'probe createJob on B').createJob.id;
-    });
+    const probes = await proveDelivers(apiB, user, sub);
     const id = probes.at(-1)!;
-    dataOf(await apiB.gql(transitionMutation('rejectJob'), { id }, admin.token), 'reject on B');
+    await mustTransition(apiB, 'reject', id, admin.token);
     await sub.until((list) => list.some((c) => c.jobStatusChanged.job.id === id && c.jobStatusChanged.status === 'REJECTED'), 15_000);
   });
 });

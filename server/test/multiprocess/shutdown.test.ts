@@ -5,33 +5,14 @@
  * after the lease would have run out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStatus } from '../../src/modules/jobs/job-status.js';
 import { TestServer, type TestUser } from '../harness.js';
+import { RUN_OUTCOMES, jobIn, jobRows, mustTransition, terminalTransitions, waitUntil } from '../factories.js';
 import { assertQuotaSumRule } from '../invariants.js';
-import { JOB_CHANGES, Subscription, connect, type Closed } from '../ws-client.js';
-import {
-  CANCEL_JOB,
-  CREATE_JOB,
-  ChildServer,
-  TERMINAL,
-  dataOf,
-  stopAllChildren,
-  transitionMutation,
-  waitForLiveSubscriptions,
-  waitUntil,
-  type Change,
-} from './child-process.js';
+import { JOB_CHANGES, Subscription, closedWithin, connect, proveDelivers, type Change } from '../ws-client.js';
+import { ChildServer, stopAllChildren } from './child-process.js';
 
 const JOBS = 5;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 interface JobRow {
   id: string;
@@ -49,8 +30,7 @@ describe('SIGTERM to an all-in-one process', () => {
   let admin: TestUser;
 
   beforeAll(async () => {
-    server = await TestServer.start();
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin());
   });
 
   afterAll(async () => {
@@ -58,9 +38,7 @@ describe('SIGTERM to an all-in-one process', () => {
     await server?.close();
   });
 
-  async function jobs(ids: string[]): Promise<JobRow[]> {
-    return (await server.db.query<JobRow>('select * from jobs where id = any($1::uuid[]) order by id', [ids])).rows;
-  }
+  const jobs = (ids: string[]) => jobRows<JobRow>(server.db, ids);
 
   it('should exit 0, close subscriptions with 1001 and release its jobs to another worker', async () => {
     const sim = {
@@ -78,24 +56,18 @@ describe('SIGTERM to an all-in-one process', () => {
     const ws = connect(all.url, owner.token);
     await ws.connected;
     const sub = new Subscription<Change>(ws.client, JOB_CHANGES);
-    const probes = await waitForLiveSubscriptions([sub], async () => {
-      const res = await all.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: 'probe', gpuCount: 1, hours: 0.1 } }, owner.token);
-      return dataOf(res, 'probe createJob').createJob.id;
-    });
-    for (const id of probes) dataOf(await all.gql(CANCEL_JOB, { id }, owner.token), 'cancel probe');
+    const probes = await proveDelivers(all, owner, sub);
+    for (const id of probes) await mustTransition(all, 'cancel', id, owner.token);
 
     const ids: string[] = [];
     for (let i = 0; i < JOBS; i++) {
-      const res = await all.gql<{ createJob: { id: string } }>(CREATE_JOB, { input: { name: `held-${i}`, gpuCount: 1, hours: 8 } }, owner.token);
-      const id = dataOf(res, 'createJob').createJob.id;
-      dataOf(await all.gql(transitionMutation('approveJob'), { id }, admin.token), 'approveJob');
-      ids.push(id);
+      ids.push((await jobIn(server, JobStatus.APPROVED, { owner, via: all, name: `held-${i}`, gpuCount: 1, hours: 8 })).id);
     }
-    for (const id of ids) dataOf(await all.gql(transitionMutation('startJob'), { id }, admin.token), 'startJob');
+    for (const id of ids) await mustTransition(all, 'start', id, admin.token);
 
     // The process's worker holds the jobs and has moved them on; its subscriber sees it.
     await waitUntil(
-      async () => (await jobs(ids)).every((r) => TERMINAL.includes(r.status) || (r.lease_owner === all.workerId && r.progress >= 5)),
+      async () => (await jobs(ids)).every((r) => RUN_OUTCOMES.includes(r.status) || (r.lease_owner === all.workerId && r.progress >= 5)),
       { timeoutMs: 20_000, intervalMs: 50, what: 'the worker of the all-in-one process to hold and advance every job' },
     );
     await sub.until((list) => list.some((c) => ids.includes(c.jobStatusChanged.job.id) && c.jobStatusChanged.progress >= 5), 15_000);
@@ -104,7 +76,7 @@ describe('SIGTERM to an all-in-one process', () => {
     expect(held.length).toBeGreaterThanOrEqual(3);
     for (const r of held) expect(r.lease_owner).toBe(all.workerId);
 
-    const closed: Promise<Closed> = ws.closed;
+    const closed = ws.closed;
     const t0 = Date.now();
     all.kill('SIGTERM');
     const exit = await all.waitForExit(15_000);
@@ -112,8 +84,7 @@ describe('SIGTERM to an all-in-one process', () => {
     expect(exit, all.output()).toEqual({ code: 0, signal: null });
     expect(elapsed).toBeLessThan(10_000);
 
-    const close = await withTimeout(closed, 5_000, 'the subscription socket to close');
-    expect(close.code).toBe(1001);
+    expect(await closedWithin(closed, 5_000)).toMatchObject({ code: 1001 });
 
     // Right after exit: the jobs it held are still running, and no longer held by anyone.
     const released = await jobs(held.map((r) => r.id));
@@ -127,7 +98,7 @@ describe('SIGTERM to an all-in-one process', () => {
 
     // A new worker takes them over at once and finishes them.
     const next = await ChildServer.start('worker', { ...sim, WORKER_LEASE_MS: '120000' }, 'worker');
-    await waitUntil(async () => (await jobs(ids)).every((r) => TERMINAL.includes(r.status)), {
+    await waitUntil(async () => (await jobs(ids)).every((r) => RUN_OUTCOMES.includes(r.status)), {
       timeoutMs: 30_000,
       intervalMs: 200,
       what: () => `the new worker to finish the released jobs\n${next.output()}`,
@@ -140,15 +111,8 @@ describe('SIGTERM to an all-in-one process', () => {
       expect(r.lease_owner).toBeNull();
       expect(r.progress).toBeGreaterThanOrEqual(drawn.progress);
     }
-    const terminal = await server.db.query<{ job_id: string; n: number }>(
-      `select j.id as job_id, count(e.id)::int as n
-         from jobs j left join job_events e
-           on e.job_id = j.id and e.kind = 'TRANSITION' and e.to_status in ('COMPLETED', 'FAILED', 'CANCELLED')
-        where j.id = any($1::uuid[])
-        group by j.id`,
-      [ids],
-    );
-    expect(terminal.rows.map((r) => r.n)).toEqual(ids.map(() => 1));
+    const terminal = await terminalTransitions(server.db, ids);
+    expect(terminal.map((r) => r.n)).toEqual(ids.map(() => 1));
     await assertQuotaSumRule(server.db);
     await ws.client.dispose();
   });

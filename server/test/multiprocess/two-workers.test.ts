@@ -1,13 +1,15 @@
 /**
- * SPEC §2: workers "claim work from PostgreSQL with FOR UPDATE SKIP LOCKED and leases, so two
- * workers never advance the same job"; §3: outcomes succeed with probability SIM_SUCCESS_RATE.
+ * The README's "Architecture" (Simulator): workers claim running jobs with FOR UPDATE SKIP LOCKED
+ * and a lease, so two workers never advance the same job; outcomes succeed with probability
+ * SIM_SUCCESS_RATE.
  * Two worker processes share 1,000 started jobs: every job finishes exactly once, no job is stepped
  * by both, and the success share fits the configured rate.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, type TestUser } from '../harness.js';
 import { assertQuotaSumRule } from '../invariants.js';
-import { ChildServer, SET_QUOTA, dataOf, stopAllChildren, waitUntil, type LogLine } from './child-process.js';
+import { dataOf, setQuota, terminalTransitions, waitUntil } from '../factories.js';
+import { ChildServer, stopAllChildren, type LogLine } from './child-process.js';
 
 const JOBS = 1000;
 const USERS = 10;
@@ -46,8 +48,7 @@ describe('two workers on one database', () => {
   let api: ChildServer;
 
   beforeAll(async () => {
-    server = await TestServer.start();
-    admin = await server.loginAdmin();
+    ({ server, admin } = await TestServer.startWithAdmin());
     const env = {
       DATABASE_URL: server.databaseUrl,
       SIM_SEED: 'binomial',
@@ -73,7 +74,7 @@ describe('two workers on one database', () => {
 
   it('should finish 1,000 jobs exactly once each, none stepped by both workers', { timeout: 150_000 }, async ({ annotate }) => {
     const users = await Promise.all(Array.from({ length: USERS }, (_, i) => server.register(`binomial-${i}`)));
-    for (const user of users) dataOf(await server.gql(SET_QUOTA, { userId: user.id, limit: JOBS }, admin.token), 'setUserQuota');
+    for (const user of users) dataOf(await setQuota(server, user.id, JOBS), 'setUserQuota');
 
     // Which workers hold jobs, sampled while the jobs run.
     const holders = new Set<string>();
@@ -84,6 +85,7 @@ describe('two workers on one database', () => {
           `select distinct lease_owner from jobs where status = 'RUNNING' and lease_owner is not null`,
         );
         for (const r of res.rows) holders.add(r.lease_owner);
+        // The sampling period, not a wait for anything: a job is held for many 100 ms ticks.
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
@@ -182,13 +184,8 @@ describe('two workers on one database', () => {
     const statuses = await server.db.query<{ status: string; n: string }>('select status, count(*) as n from jobs group by status');
     const count = Object.fromEntries(statuses.rows.map((r) => [r.status, Number(r.n)]));
     expect((count.COMPLETED ?? 0) + (count.FAILED ?? 0)).toBe(JOBS);
-    const terminalCounts = await server.db.query<{ job_id: string; n: number }>(
-      `select j.id as job_id, count(e.id)::int as n
-         from jobs j left join job_events e
-           on e.job_id = j.id and e.kind = 'TRANSITION' and e.to_status in ('COMPLETED', 'FAILED', 'CANCELLED')
-        group by j.id having count(e.id) <> 1`,
-    );
-    expect(terminalCounts.rows, 'jobs without exactly one terminal event').toEqual([]);
+    const terminalCounts = await terminalTransitions(server.db);
+    expect(terminalCounts.filter((r) => r.n !== 1), 'jobs without exactly one terminal event').toEqual([]);
     const unsettled = await server.db.query(
       `select id from jobs where finished_at is null or charged_gpu_hours is null or lease_owner is not null or status::text <> sim_outcome::text`,
     );

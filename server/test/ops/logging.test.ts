@@ -5,14 +5,9 @@
  * and LOG_LEVEL=warn keeps the info lines out.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startApp, type App } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
-import { ensureDatabase } from '../../src/db/embedded-postgres.js';
-import { createLogger } from '../../src/logger.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, withDatabase, type GqlResponse } from '../harness.js';
-import { waitUntil } from '../multiprocess/child-process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGIN, REGISTER, waitUntil } from '../factories.js';
+import { TestServer, type GqlResponse } from '../harness.js';
 import { JOB_CHANGES, Subscription, connect } from '../ws-client.js';
 
 /** One parsed log line. */
@@ -36,41 +31,20 @@ class CapturedLog {
   }
 }
 
-/** A server on a fresh database whose logger writes to a captured log. */
+/** A test server whose logger writes to a captured log. */
 class LoggedServer {
   private constructor(
-    readonly app: App,
+    readonly server: TestServer,
     readonly log: CapturedLog,
-    private readonly serverUrl: string,
-    private readonly database: string,
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<LoggedServer> {
-    const serverUrl = inject('databaseUrl');
-    const database = `gpuaas_test_${randomBytes(6).toString('hex')}`;
-    await ensureDatabase(withDatabase(serverUrl, 'postgres'), database);
-    const config = loadConfig({
-      PORT: '0',
-      BCRYPT_COST: '10',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      DATA_DIR: '/nonexistent',
-      WEB_DIST: '/nonexistent',
-      ...env,
-    });
     const log = new CapturedLog();
-    // As main.ts does: the configured level, one JSON line a write.
-    const app = await startApp(config, {
-      databaseUrl: withDatabase(serverUrl, database),
-      log: createLogger(config.logLevel, log),
-      host: '127.0.0.1',
-      role: 'api',
-    });
-    return new LoggedServer(app, log, serverUrl, database);
+    return new LoggedServer(await TestServer.start(env, { logTo: log }), log);
   }
 
   get url(): string {
-    return this.app.url;
+    return this.server.url;
   }
 
   /** Sends one GraphQL operation; returns the response and its X-Request-Id header. */
@@ -101,20 +75,11 @@ class LoggedServer {
     return this.log.lines.filter((l) => l.requestId === requestId);
   }
 
-  async close(): Promise<void> {
-    await this.app.close();
-    const client = new pg.Client({ connectionString: withDatabase(this.serverUrl, 'postgres') });
-    await client.connect();
-    try {
-      await client.query(`drop database if exists "${this.database}" with (force)`);
-    } finally {
-      await client.end();
-    }
+  close(): Promise<void> {
+    return this.server.close();
   }
 }
 
-const REGISTER = 'mutation Register($input: RegisterInput!) { register(input: $input) { token user { id } } }';
-const LOGIN = 'mutation Login($input: LoginInput!) { login(input: $input) { token user { id } } }';
 const ME = 'query Me { me { id } }';
 
 /** Ids this server makes for requests without a usable one. */
@@ -238,7 +203,8 @@ describe('the server log', () => {
     try {
       await ws.connected;
       const sub = new Subscription(ws.client, JOB_CHANGES);
-      await new Promise((r) => setTimeout(r, 100));
+      // Registered with the server: the token went through the whole subscription path.
+      await server.server.untilSubscriptions(1);
       expect(sub.errors).toEqual([]);
     } finally {
       await ws.client.dispose();
@@ -263,8 +229,9 @@ describe('the server log at LOG_LEVEL=warn', () => {
       const res = await server.gql(ME, {}, { headers: { 'X-Request-Id': 'test-req-warn-0004' } });
       expect(res.requestId).toBe('test-req-warn-0004');
       await fetch(`${server.url}/nowhere`);
-      // Give a would-be 'HTTP request' line (written when the response finished) time to appear.
-      await new Promise((r) => setTimeout(r, 200));
+      // A would-be 'HTTP request' line is written when its response finished; the server reads a
+      // later request on the same kept-alive connection only after that.
+      await fetch(`${server.url}/healthz`);
       const levels = server.log.lines.map((l) => l.level);
       expect(levels.filter((level) => !['warn', 'error', 'fatal'].includes(String(level)))).toEqual([]);
       expect(server.log.lines.some((l) => l.msg === 'gpuaas started' || l.msg === 'HTTP request')).toBe(false);

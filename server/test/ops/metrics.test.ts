@@ -5,8 +5,9 @@
  * simulator's tick lag.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobStatus } from '../../src/modules/jobs/job-status.js';
+import { JOB, RUN_OUTCOMES, jobIn, submitJob, waitUntil, type JobView } from '../factories.js';
 import { TestServer, type TestUser } from '../harness.js';
-import { waitUntil } from '../multiprocess/child-process.js';
 import { JOB_CHANGES, Subscription, connect } from '../ws-client.js';
 
 /** One sample of the exposition: metric name, labels, value. */
@@ -54,18 +55,6 @@ function valueOf(scrape: Scrape, name: string, labels: Record<string, string> = 
   return found[0]!.value;
 }
 
-const CREATE_JOB = 'mutation CreateJob($input: CreateJobInput!) { createJob(input: $input) { id gpuHours } }';
-const APPROVE_JOB = 'mutation ApproveJob($id: ID!) { approveJob(id: $id) { status } }';
-const START_JOB = 'mutation StartJob($id: ID!) { startJob(id: $id) { status } }';
-const JOB = 'query Job($id: ID!) { job(id: $id) { status gpuHours chargedGpuHours events { to } } }';
-
-interface JobView {
-  status: string;
-  gpuHours: number;
-  chargedGpuHours: number | null;
-  events: { to: string }[];
-}
-
 describe('the /metrics endpoint', () => {
   let server: TestServer;
   let owner: TestUser;
@@ -78,39 +67,24 @@ describe('the /metrics endpoint', () => {
     return { contentType: res.headers.get('content-type') ?? '', samples: parseExposition(await res.text()) };
   }
 
-  async function createJob(name: string, gpuCount: number, hours: number): Promise<{ id: string; gpuHours: number }> {
-    const res = await server.gql<{ createJob: { id: string; gpuHours: number } }>(
-      CREATE_JOB,
-      { input: { name, gpuCount, hours } },
-      owner.token,
-    );
-    expect(res.errors).toBeUndefined();
-    return res.data!.createJob;
-  }
-
   beforeAll(async () => {
     // One simulated hour lasts 0.2 s and the simulator ticks every 50 ms: a 1-hour job ends within a second.
     server = await TestServer.start(
       { SIM_SECONDS_PER_HOUR: '0.2', SIM_TICK_MS: '50', EVENT_POLL_MS: '50' },
       { role: 'all' },
     );
-    const admin = await server.loginAdmin();
     owner = await server.register('metrics');
 
-    const job = await createJob('metrics-run', 2, 1);
-    for (const mutation of [APPROVE_JOB, START_JOB]) {
-      const res = await server.gql(mutation, { id: job.id }, admin.token);
-      expect(res.errors).toBeUndefined();
-    }
+    const job = await jobIn(server, JobStatus.RUNNING, { owner, name: 'metrics-run', gpuCount: 2, hours: 1 });
     finished = await waitUntil(
       async () => {
         const res = await server.gql<{ job: JobView }>(JOB, { id: job.id }, owner.token);
-        return ['COMPLETED', 'FAILED'].includes(res.data?.job.status ?? '') ? res.data!.job : undefined;
+        return RUN_OUTCOMES.includes(res.data?.job.status ?? '') ? res.data!.job : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 50, what: 'the job to finish' },
     );
     // A second job left waiting for an admin: the reserved and pending gauges have something to show.
-    pendingGpuHours = (await createJob('metrics-pending', 1, 3)).gpuHours;
+    pendingGpuHours = (await submitJob(server, owner, { name: 'metrics-pending', gpuCount: 1, hours: 3 })).gpuHours;
   });
   afterAll(async () => {
     await server?.close();
