@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError, ErrorCode } from '../errors/app-error.js';
+import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { GraphQLContext } from './context.js';
 
@@ -31,8 +32,9 @@ function isExpected(formatted: GraphQLFormattedError, error: unknown): boolean {
 
 /**
  * The one mapper from errors to responses. Application errors keep their code, message and
- * details; request errors keep their code; anything else becomes a generic message (over HTTP,
- * `operationPlugin` below logs it with its context). Never a stack trace, never SQL.
+ * details; request errors keep their code; anything else becomes a generic message, logged with
+ * its context by `logUnexpected` (over HTTP through `operationPlugin`, over WebSocket by the
+ * socket server). Never a stack trace, never SQL.
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = appErrorOf(error);
@@ -46,6 +48,15 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
+/** Logs every unexpected error of an operation with its stack, path and operation name. */
+export function logUnexpected(errors: readonly GraphQLError[], log: Logger, operationName: string | null | undefined): void {
+  for (const error of errors) {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError || REQUEST_ERROR_CODES.has(String(error.extensions?.code))) continue;
+    log.error({ operationName, path: error.path?.join('.'), err: original }, 'Unexpected error in a GraphQL operation');
+  }
+}
+
 /**
  * Logs each operation once (name, type, duration, error codes) on the request's logger, records
  * its latency, and logs every unexpected error with its stack, request id, user and operation.
@@ -56,14 +67,7 @@ export function operationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLCon
       const started = process.hrtime.bigint();
       return {
         async didEncounterErrors({ errors, operationName }) {
-          for (const error of errors) {
-            const original = unwrapResolverError(error);
-            if (original instanceof AppError || REQUEST_ERROR_CODES.has(String(error.extensions?.code))) continue;
-            contextValue.log.error(
-              { operationName, path: error.path?.join('.'), err: original },
-              'Unexpected error in a GraphQL operation',
-            );
-          }
+          logUnexpected(errors, contextValue.log, operationName);
         },
         async willSendResponse({ operationName, operation, errors, response }) {
           const limited = errors?.map((e) => unwrapResolverError(e)).find(

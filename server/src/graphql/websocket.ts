@@ -10,8 +10,8 @@ import type { JobChangeHub } from '../events/job-change-hub.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import { createServices, type AppDeps } from '../services.js';
-import { bearerToken, createContext } from './context.js';
-import { formatError } from './errors.js';
+import { bearerToken, createContext, type GraphQLContext } from './context.js';
+import { formatError, logUnexpected } from './errors.js';
 import { documentChecker } from './query-limits.js';
 import { SharedSubscriptions } from './shared-subscriptions.js';
 import { WebSocketCloseCode } from './close-codes.js';
@@ -112,8 +112,12 @@ export class GraphQLWebSocketServer {
         onComplete: (ctx, id) => {
           ctx.extra.operations?.delete(id);
         },
-        onNext: (_ctx, _id, _payload, _args, result) => formatResult(result as ExecutionResult),
-        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON(), e)) as never,
+        onNext: (_ctx, _id, payload, args, result) =>
+          formatResult(result as ExecutionResult, (args.contextValue as GraphQLContext).log, payload.operationName),
+        onError: (ctx, _id, payload, errors) => {
+          logUnexpected(errors, log.child({ userId: ctx.extra.viewer?.id }), payload.operationName);
+          return errors.map((e) => formatError(e.toJSON(), e)) as never;
+        },
       },
       this.wss,
     );
@@ -183,7 +187,8 @@ export class GraphQLWebSocketServer {
  * Applies `formatError` to a subscription's results, so WebSocket clients get the same error
  * codes and the same masking of unexpected errors as HTTP clients.
  */
-function formatResult(result: ExecutionResult): ExecutionResult {
+function formatResult(result: ExecutionResult, log: Logger, operationName: string | null | undefined): ExecutionResult {
   if (!result.errors?.length) return result;
+  logUnexpected(result.errors, log, operationName);
   return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) as never };
 }
