@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUERY_LIMITS } from '../../src/graphql/query-limits.js';
+import { CREATE_JOB } from '../factories.js';
 import { TestServer, type GqlResponse, type TestUser } from '../harness.js';
 
 const ME = '{ me { id } }';
 /** graphql-js's parser message (it reads "more that" in graphql 16). */
 const TOKEN_LIMIT = new RegExp(`Document contains more tha[nt] ${QUERY_LIMITS.maxTokens} tokens`);
-const CREATE_JOB = 'mutation ($input: CreateJobInput!) { createJob(input: $input) { id name } }';
 
 /** A raw HTTP answer: status, headers and the body parsed as JSON when it is JSON. */
 interface RawResponse {
