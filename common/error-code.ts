@@ -18,4 +18,9 @@ export enum ErrorCode {
   INVALID_TRANSITION = 'INVALID_TRANSITION',
   /** Too many attempts; `extensions.retryAfter` says how many seconds to wait. */
   RATE_LIMITED = 'RATE_LIMITED',
+  /**
+   * No UP node of the job's type has enough free GPUs; `extensions` carry `gpuType`, `requested`,
+   * `freeOnBestNode` and `freeTotal`.
+   */
+  INSUFFICIENT_CAPACITY = 'INSUFFICIENT_CAPACITY',
 }

@@ -13,7 +13,7 @@ import type { Config, ProcessRole } from './config.js';
 import { joinClusterMetrics } from './cluster.js';
 import { isReady, migrate, openOrm } from './db/orm.js';
 import { Sql } from './db/sql.js';
-import { bearerToken, createContext, type GraphQLContext } from './graphql/context.js';
+import { bearerToken, createContext, type GraphQLContext, type LiveFeeds } from './graphql/context.js';
 import { formatError, operationPlugin } from './graphql/errors.js';
 import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
 import { GraphQLWebSocketServer } from './graphql/websocket.js';
@@ -32,6 +32,9 @@ import { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
+import { ClusterWatcher } from './events/cluster-watcher.js';
+import { pools } from './modules/cluster/cluster.queries.js';
+import { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { notify } from './events/job-event.queries.js';
 import { SimulationWorker } from './worker/simulation-worker.js';
 
@@ -49,6 +52,8 @@ export interface App {
   deps: AppDeps;
   /** This process's subscribers (API roles). */
   jobChanges: JobChangeHub;
+  /** This process's `clusterChanged` feed (API roles). */
+  clusterChanges: ClusterWatcher;
   /** The event relay (API roles). */
   relay: JobEventRelay | undefined;
   /** The simulator (worker roles). */
@@ -122,13 +127,21 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       tokens: new TokenService(await resolveJwtSecret(orm, config), config.jwtTtlSeconds, config.jwtPreviousSecret),
       events: new CommitNotifier((channel, payload) => notify(sql, channel, payload), log, config.eventsEnabled),
       jobCounts: new JobCountCache(),
+      catalogue: new GpuCatalogue(sql),
       sql,
     };
     const jobChanges = new JobChangeHub();
+    const clusterChanges = new ClusterWatcher(() => pools(sql), log);
+    const live: LiveFeeds = { jobChanges, clusterChanges };
     let relay: JobEventRelay | undefined;
     const notifier = deps.events as CommitNotifier;
+    const seeded = await createServices(orm.em.fork(), deps).cluster.seed(config.inventory);
+    if (seeded.nodes > 0) log.info({ nodes: seeded.nodes }, 'GPU inventory created from GPU_INVENTORY');
+    if (seeded.placed > 0) log.info({ jobs: seeded.placed }, 'Running jobs placed on the GPU inventory');
+
     const metrics = new Metrics({
       orm,
+      pools: () => pools(sql),
       subscribers: () => jobChanges.size,
       eventsRelayed: () => relay?.relayed ?? 0,
       wakeupsSent: () => notifier.sent,
@@ -156,11 +169,15 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     if (serveApi) {
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
       let revoked: (userId: string) => void = () => {};
-      relay = new JobEventRelay(sql, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId));
+      relay = new JobEventRelay(sql, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId), () => {
+        deps.catalogue.invalidate();
+        clusterChanges.wake();
+      });
       if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());
+      cleanups.push(() => clusterChanges.stop());
       await mountApi(app, httpServer, {
-        orm, deps, jobChanges, log, config, cleanups, metrics,
+        orm, deps, live, log, config, cleanups, metrics,
         onRevoked: (handler) => (revoked = handler),
       });
     }
@@ -194,6 +211,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       orm,
       deps,
       jobChanges,
+      clusterChanges,
       relay,
       worker,
       metrics,
@@ -216,7 +234,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
 interface ApiParts {
   orm: MikroORM;
   deps: AppDeps;
-  jobChanges: JobChangeHub;
+  live: LiveFeeds;
   log: Logger;
   config: Config;
   cleanups: (() => Promise<void>)[];
@@ -227,12 +245,12 @@ interface ApiParts {
 
 /** Mounts GraphQL (HTTP and WebSocket), GraphiQL and the web app. */
 async function mountApi(app: express.Express, httpServer: http.Server, parts: ApiParts): Promise<void> {
-  const { orm, deps, jobChanges, log, config, cleanups, metrics } = parts;
+  const { orm, deps, live, log, config, cleanups, metrics } = parts;
   const schema = await buildGraphQLSchema();
 
   const armor = queryArmor(config.introspection);
   const protection = armor.protect();
-  const sockets = new GraphQLWebSocketServer(httpServer, schema, armor, { orm, deps, jobChanges, log });
+  const sockets = new GraphQLWebSocketServer(httpServer, schema, armor, { orm, deps, live, log });
   parts.onRevoked((userId) => {
     sockets.revoke(userId).catch((error: unknown) => log.error({ err: error, userId }, 'Closing revoked sockets failed'));
   });
@@ -257,7 +275,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         async serverWillStart() {
           return {
             async drainServer() {
-              jobChanges.closeAll();
+              live.jobChanges.closeAll();
               await sockets.dispose();
             },
           };
@@ -290,7 +308,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         const token = bearerToken(req.headers.authorization);
         const viewer = token === null ? null : await services.users.authenticate(token);
         if (viewer) res.locals.userId = viewer.id;
-        return createContext(res.locals.requestId, res.locals.log, req.ip ?? 'unknown', viewer, services, jobChanges);
+        return createContext(res.locals.requestId, res.locals.log, req.ip ?? 'unknown', viewer, services, live);
       },
     }),
   );

@@ -34,8 +34,12 @@ describe('loadConfig', () => {
       expect(config.dataDir).toBe(path.join(CWD, '.data'));
     });
 
-    it('should offer A100, H100 and L40S, up to 8 GPUs for up to 72 hours', () => {
-      expect(config.gpuTypes).toEqual(['A100', 'H100', 'L40S']);
+    it('should start with two 8-GPU A100 nodes, one 8-GPU H100 node and two 4-GPU L40S nodes, up to 8 GPUs for up to 72 hours', () => {
+      expect(config.inventory).toEqual([
+        { gpuType: 'A100', nodes: 2, gpusPerNode: 8 },
+        { gpuType: 'H100', nodes: 1, gpusPerNode: 8 },
+        { gpuType: 'L40S', nodes: 2, gpusPerNode: 4 },
+      ]);
       expect(config.maxGpuCount).toBe(8);
       expect(config.maxHours).toBe(72);
     });
@@ -65,10 +69,14 @@ describe('loadConfig', () => {
   });
 
   it('should treat blank values as unset', () => {
-    expect(load({ PORT: '  ', DATABASE_URL: '', GPU_TYPES: ' ' })).toMatchObject({
+    expect(load({ PORT: '  ', DATABASE_URL: '', GPU_TYPES: ' ', GPU_INVENTORY: '' })).toMatchObject({
       port: 8000,
       databaseUrl: undefined,
-      gpuTypes: ['A100', 'H100', 'L40S'],
+      inventory: [
+        { gpuType: 'A100', nodes: 2, gpusPerNode: 8 },
+        { gpuType: 'H100', nodes: 1, gpusPerNode: 8 },
+        { gpuType: 'L40S', nodes: 2, gpusPerNode: 4 },
+      ],
     });
   });
 
@@ -225,23 +233,35 @@ describe('loadConfig', () => {
     });
   });
 
-  describe('GPU_TYPES', () => {
-    it('should split on commas and trim each name', () => {
-      expect(load({ GPU_TYPES: ' H100 , B200,MI300X ' }).gpuTypes).toEqual(['H100', 'B200', 'MI300X']);
+  describe('GPU_INVENTORY', () => {
+    it('should read nodes × GPUs per node for each type', () => {
+      expect(load({ GPU_INVENTORY: ' H100:4x8 , B200:1x8,MI300X:2x4 ' }).inventory).toEqual([
+        { gpuType: 'H100', nodes: 4, gpusPerNode: 8 },
+        { gpuType: 'B200', nodes: 1, gpusPerNode: 8 },
+        { gpuType: 'MI300X', nodes: 2, gpusPerNode: 4 },
+      ]);
     });
 
-    it('should drop empty entries and duplicates, keeping the first order', () => {
-      expect(load({ GPU_TYPES: 'H100,,A100, H100,A100,' }).gpuTypes).toEqual(['H100', 'A100']);
+    it('should add up a type named twice with one size, and keep its first spelling', () => {
+      expect(load({ GPU_INVENTORY: 'A100:1x8,a100:2x8,A100:1x4' }).inventory).toEqual([
+        { gpuType: 'A100', nodes: 3, gpusPerNode: 8 },
+        { gpuType: 'A100', nodes: 1, gpusPerNode: 4 },
+      ]);
     });
 
-    it('should drop duplicates that differ only in case, since jobs match GPU types case-insensitively', () => {
-      expect(load({ GPU_TYPES: 'A100,a100,H100' }).gpuTypes).toEqual(['A100', 'H100']);
-    });
+    it.each([',,', 'A100', 'A100:2', 'A100:0x8', 'A100:2x65', 'A100:2x0', 'A 100:1x8', 'H100:1x8;A100:1x8', 'A100:1001x8'])(
+      'should refuse %j with a ConfigError naming GPU_INVENTORY',
+      (value) => {
+        const error = thrownBy(() => load({ GPU_INVENTORY: value }));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error.message).toMatch(/^GPU_INVENTORY must be /);
+      },
+    );
 
-    it.each([',,', 'A100;H100', 'A 100', 'H100,<script>'])('should refuse %j with a ConfigError naming GPU_TYPES', (value) => {
-      const error = thrownBy(() => load({ GPU_TYPES: value }));
+    it('should refuse to start with GPU_TYPES set, naming GPU_INVENTORY', () => {
+      const error = thrownBy(() => load({ GPU_TYPES: 'A100,H100' }));
       expect(error).toBeInstanceOf(ConfigError);
-      expect(error.message).toMatch(/^GPU_TYPES /);
+      expect(error.message).toMatch(/^GPU_TYPES .*GPU_INVENTORY/);
     });
   });
 

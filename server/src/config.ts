@@ -21,6 +21,13 @@ export interface SimulatorConfig {
   claimBatch: number;
 }
 
+/** One line of GPU_INVENTORY: `nodes` nodes of `gpusPerNode` GPUs of `gpuType`. */
+export interface InventoryEntry {
+  gpuType: string;
+  nodes: number;
+  gpusPerNode: number;
+}
+
 /** Limits that keep one client from exhausting the server. */
 export interface LimitsConfig {
   /** Sliding-window size for login and registration attempts, in seconds. */
@@ -57,7 +64,8 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   defaultMonthlyGpuHours: number;
-  gpuTypes: readonly string[];
+  /** The first inventory, created at first start (`GPU_INVENTORY`); then admins manage it. */
+  inventory: readonly InventoryEntry[];
   maxGpuCount: number;
   maxHours: number;
   sim: SimulatorConfig;
@@ -209,15 +217,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError(adminEmail === undefined ? 'ADMIN_EMAIL' : 'ADMIN_PASSWORD', 'set together with the other of ADMIN_EMAIL and ADMIN_PASSWORD', '');
   }
 
-  const gpuTypesRaw = readString(env, 'GPU_TYPES') ?? 'A100,H100,L40S';
-  // Jobs match GPU types case-insensitively, so types differing only in case are one type (the first spelling).
-  const gpuTypes = gpuTypesRaw
-    .split(',')
-    .map((t) => t.trim())
-    .filter((t, i, all) => t !== '' && all.findIndex((u) => u.toLowerCase() === t.toLowerCase()) === i);
-  if (gpuTypes.length === 0 || gpuTypes.some((t) => !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/.test(t))) {
-    throw new ConfigError('GPU_TYPES', 'a comma-separated list of GPU type names', gpuTypesRaw);
+  if (readString(env, 'GPU_TYPES') !== undefined) {
+    throw new ConfigError('GPU_TYPES', 'unset: the GPUs are now described by GPU_INVENTORY (e.g. A100:2x8,H100:1x8: nodes × GPUs per node)', '');
   }
+  const inventory = readInventory(env);
 
   const webDist = readString(env, 'WEB_DIST');
   const logLevel = (readString(env, 'LOG_LEVEL') ?? 'info').toLowerCase();
@@ -233,7 +236,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     adminEmail,
     adminPassword,
     defaultMonthlyGpuHours: readNumber(env, 'DEFAULT_MONTHLY_GPU_HOURS', 100, { min: 0, max: 1e7 }),
-    gpuTypes,
+    inventory,
     maxGpuCount: readNumber(env, 'MAX_GPU_COUNT', 8, { min: 1, max: 1024, integer: true }),
     maxHours: readNumber(env, 'MAX_HOURS', 72, { min: 0.01, max: 8760 }),
     sim: {
@@ -294,4 +297,26 @@ function readApiProcesses(env: Env): number {
   } catch {
     throw new ConfigError('API_PROCESSES', 'an integer from 1 to 64, or auto (one per core)', raw ?? '');
   }
+}
+
+/**
+ * GPU_INVENTORY: comma-separated `TYPE:NODESxGPUS` (default `A100:2x8,H100:1x8,L40S:2x4`). A type
+ * named twice adds up its nodes; types differing only in case are one type (the first spelling).
+ */
+function readInventory(env: Env): InventoryEntry[] {
+  const raw = readString(env, 'GPU_INVENTORY') ?? 'A100:2x8,H100:1x8,L40S:2x4';
+  const expected = 'a comma-separated list of TYPE:NODESxGPUS, e.g. A100:2x8,H100:1x8 (1–1000 nodes of 1–64 GPUs)';
+  const entries: InventoryEntry[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31}):(\d{1,4})x(\d{1,2})$/i.exec(part);
+    const nodes = Number(match?.[2]);
+    const gpusPerNode = Number(match?.[3]);
+    if (!match || nodes < 1 || nodes > 1000 || gpusPerNode < 1 || gpusPerNode > 64) throw new ConfigError('GPU_INVENTORY', expected, raw);
+    const same = entries.find((e) => e.gpuType.toLowerCase() === match[1]!.toLowerCase() && e.gpusPerNode === gpusPerNode);
+    const gpuType = entries.find((e) => e.gpuType.toLowerCase() === match[1]!.toLowerCase())?.gpuType ?? match[1]!;
+    if (same) same.nodes += nodes;
+    else entries.push({ gpuType, nodes, gpusPerNode });
+  }
+  if (entries.length === 0) throw new ConfigError('GPU_INVENTORY', expected, raw);
+  return entries;
 }

@@ -5,6 +5,8 @@ import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
 import type { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
+import { ClusterService, type ClusterListener } from './modules/cluster/cluster.service.js';
+import type { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { QuotaService } from './modules/quotas/quota.service.js';
 import { UserService, type RevocationListener } from './modules/users/user.service.js';
 
@@ -13,8 +15,10 @@ export interface AppDeps {
   config: Config;
   passwords: PasswordHasher;
   tokens: TokenService;
-  /** Announces committed job events and token revocations (see `events/`). */
-  events: CommitListener & RevocationListener;
+  /** Announces committed job events, token revocations and inventory changes (see `events/`). */
+  events: CommitListener & RevocationListener & ClusterListener;
+  /** The GPU types and their largest nodes, which every submission checks. */
+  catalogue: GpuCatalogue;
   /** Counts of large job lists, shared by the process's requests. */
   jobCounts: JobCountCache;
   /** Plain SQL for the statements every request runs (see `db/sql.ts`). */
@@ -26,14 +30,17 @@ export interface Services {
   users: UserService;
   quotas: QuotaService;
   jobs: JobService;
+  cluster: ClusterService;
 }
 
 /** Builds the services for one unit of work on `em`, a fork of the process's EntityManager. */
 export function createServices(em: EntityManager, deps: AppDeps): Services {
   const quotas = new QuotaService(em, deps.config);
+  const jobs = new JobService(em, deps.config, quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts);
   return {
     users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events, deps.sql),
     quotas,
-    jobs: new JobService(em, deps.config, quotas, deps.events, deps.sql, deps.jobCounts),
+    jobs,
+    cluster: new ClusterService(em, deps.sql, jobs, deps.catalogue, deps.events),
   };
 }

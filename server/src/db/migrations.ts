@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261126200916 } from '../../../migrations/Migration20261126200916.js';
+import { Migration20261202163358_gpu_inventory } from '../../../migrations/Migration20261202163358_gpu_inventory.js';
 
 /**
  * Every migration, in order. Listed statically so the same code runs from TypeScript sources
@@ -7,4 +8,5 @@ import { Migration20261126200916 } from '../../../migrations/Migration2026112620
  */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261126200916', class: Migration20261126200916 },
+  { name: 'Migration20261202163358_gpu_inventory', class: Migration20261202163358_gpu_inventory },
 ];

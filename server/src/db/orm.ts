@@ -1,6 +1,8 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
 import { AuthAttempt } from '../modules/auth/auth-attempt.entity.js';
+import { GpuAllocation } from '../modules/cluster/gpu-allocation.entity.js';
+import { GpuNode } from '../modules/cluster/gpu-node.entity.js';
 import { JobEvent } from '../modules/jobs/job-event.entity.js';
 import { Job } from '../modules/jobs/job.entity.js';
 import { UserQuota } from '../modules/quotas/user-quota.entity.js';
@@ -10,7 +12,7 @@ import { MIGRATIONS_DIR } from '../paths.js';
 import { migrationsList } from './migrations.js';
 
 
-export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt];
+export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, GpuNode, GpuAllocation];
 
 /** MikroORM's options for a database URL. No global context: every unit of work forks. */
 export function ormOptions(clientUrl: string, poolMax = 10, log: (message: string) => void = () => {}): Options {

@@ -1,11 +1,14 @@
 import type { Logger } from '../logger.js';
 import type { CommitListener } from '../modules/jobs/job.service.js';
 import type { RevocationListener } from '../modules/users/user.service.js';
+import type { ClusterListener } from '../modules/cluster/cluster.service.js';
 
 /** The channel every API process LISTENs on for "new job events were committed". */
 export const JOB_CHANGES_CHANNEL = 'job_changes';
 /** The channel that carries the id of a user whose tokens were just revoked. */
 export const REVOCATIONS_CHANNEL = 'token_revocations';
+/** The channel that says "the GPU inventory changed" (nodes added, removed, drained, resized). */
+export const CLUSTER_CHANNEL = 'cluster_changes';
 
 /**
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
@@ -19,7 +22,7 @@ export const REVOCATIONS_CHANNEL = 'token_revocations';
  * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
  * next poll; it loses nothing, because the events themselves are rows.
  */
-export class CommitNotifier implements CommitListener, RevocationListener {
+export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
   private inFlight = false;
   private again = false;
   /** Wake-ups sent (for metrics and tests). */
@@ -39,6 +42,11 @@ export class CommitNotifier implements CommitListener, RevocationListener {
     this.send(REVOCATIONS_CHANNEL, userId).catch((error: unknown) =>
       this.log.warn({ err: error, userId }, 'Could not announce a token revocation'),
     );
+  }
+
+  /** Announces, after its commit, a change of the inventory (rare: not coalesced). */
+  clusterChanged(): void {
+    this.send(CLUSTER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, 'Could not announce an inventory change'));
   }
 
   committed(): void {

@@ -2,7 +2,8 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { SqlRunner } from '../db/sql.js';
 import { findManyWithOwner } from '../modules/jobs/job.queries.js';
-import { JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
+import { JobEventKind } from '../modules/jobs/job-event.entity.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
 import { eventHead, eventsAfter, listen, type EventCursor, type EventRow } from './job-event.queries.js';
@@ -37,6 +38,8 @@ export class JobEventRelay {
     private readonly pollMs: number,
     /** Told the id of each user whose tokens any process revoked. */
     private readonly onRevoked: (userId: string) => void = () => {},
+    /** Told when any process changed the GPU inventory or any job changed status. */
+    private readonly onClusterChange: () => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -52,7 +55,8 @@ export class JobEventRelay {
     client.on('notification', (message) => {
       if (message.channel === REVOCATIONS_CHANNEL) {
         if (message.payload) this.onRevoked(message.payload);
-      } else this.wake();
+      } else if (message.channel === CLUSTER_CHANNEL) this.onClusterChange();
+      else this.wake();
     });
     client.on('error', (error) => {
       this.log.warn({ err: error }, 'Event listener connection lost; reconnecting');
@@ -61,7 +65,7 @@ export class JobEventRelay {
       setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Event listener failed')), RECONNECT_MS).unref();
     });
     await client.connect();
-    await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL]);
+    await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL]);
     this.listener = client;
     this.wake(); // catch up on anything committed while not listening
   }
@@ -96,6 +100,8 @@ export class JobEventRelay {
   }
 
   private async publish(all: EventRow[]): Promise<void> {
+    // A start, an end or an approval changes what the pools hold or queue; progress does not.
+    if (all.some((r) => r.kind !== JobEventKind.PROGRESS)) this.onClusterChange();
     // Only changes someone here may see are worth loading their jobs for.
     const rows = all.filter((r) => this.hub.wants(r.owner_id));
     this.relayed += all.length - rows.length;

@@ -1,10 +1,21 @@
+import type { ClusterWatcher } from '../events/cluster-watcher.js';
 import type { JobChangeHub } from '../events/job-change-hub.js';
+import type { AllocationRecord, NodeRecord } from '../modules/cluster/cluster.queries.js';
+import type { JobRecord } from '../modules/jobs/job.queries.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { QuotaView } from '../modules/quotas/quota.service.js';
 import type { UserRecord } from '../modules/users/user.queries.js';
 import type { Services } from '../services.js';
 import { BatchLoader } from './batch-loader.js';
+
+/** This process's live feeds, which subscriptions read. */
+export interface LiveFeeds {
+  /** Job change subscribers. */
+  jobChanges: JobChangeHub;
+  /** The `clusterChanged` feed. */
+  clusterChanges: ClusterWatcher;
+}
 
 /** What every resolver of one GraphQL operation shares. */
 export interface GraphQLContext {
@@ -19,8 +30,20 @@ export interface GraphQLContext {
   services: Services;
   /** This process's job change subscribers. */
   jobChanges: JobChangeHub;
+  /** This process's `clusterChanged` feed. */
+  clusterChanges: ClusterWatcher;
   /** Per-operation batch loaders. */
-  loaders: { quota: BatchLoader<UserRecord, QuotaView> };
+  loaders: {
+    quota: BatchLoader<UserRecord, QuotaView>;
+    allocation: BatchLoader<string, AllocationRecord | null>;
+    node: BatchLoader<string, NodeRecord>;
+    job: BatchLoader<string, JobRecord | null>;
+  };
+}
+
+/** Fills in null for every key a batch found nothing for. */
+function orNull<K, V>(keys: readonly K[], found: Map<K, V>): Map<K, V | null> {
+  return new Map(keys.map((k) => [k, found.get(k) ?? null]));
 }
 
 /** Builds an operation's context from its services and viewer. */
@@ -30,7 +53,7 @@ export function createContext(
   clientAddress: string,
   viewer: Viewer | null,
   services: Services,
-  jobChanges: JobChangeHub,
+  live: LiveFeeds,
 ): GraphQLContext {
   return {
     requestId,
@@ -38,11 +61,21 @@ export function createContext(
     clientAddress,
     viewer,
     services,
-    jobChanges,
+    jobChanges: live.jobChanges,
+    clusterChanges: live.clusterChanges,
     loaders: {
       quota: new BatchLoader(
         (users) => services.quotas.currentMany(users).then((m) => new Map(users.map((u) => [u, m.get(u.id)!]))),
         () => new Error('quota missing from batch'),
+      ),
+      allocation: new BatchLoader(
+        async (ids) => orNull(ids, await services.cluster.allocations(ids)),
+        () => new Error('allocation missing from batch'),
+      ),
+      node: new BatchLoader((ids) => services.cluster.nodesById(ids), () => new Error('GPU node missing from batch')),
+      job: new BatchLoader(
+        async (ids) => orNull(ids, await services.cluster.holdingJobs(ids)),
+        () => new Error('job missing from batch'),
       ),
     },
   };

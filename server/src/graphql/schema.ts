@@ -3,6 +3,12 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { GraphQLDateTime } from 'graphql-scalars';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
+import {
+  ClusterResolver,
+  GpuAllocationResolver,
+  GpuSlotResolver,
+  JobAllocationResolver,
+} from '../modules/cluster/cluster.resolver.js';
 import { JobResolver } from '../modules/jobs/job.resolver.js';
 import { QuotaResolver } from '../modules/quotas/quota.resolver.js';
 import { UserResolver } from '../modules/users/user.resolver.js';
@@ -11,7 +17,7 @@ import { authChecker } from './auth-checker.js';
 /** Builds the executable schema from the resolvers. */
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, JobResolver, QuotaResolver],
+    resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver],
     authChecker,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,

@@ -6,11 +6,10 @@ import { AppError, ErrorCode } from '../errors/app-error.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { JobChangeHub } from '../events/job-change-hub.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import { createServices, type AppDeps } from '../services.js';
-import { bearerToken, createContext, type GraphQLContext } from './context.js';
+import { bearerToken, createContext, type GraphQLContext, type LiveFeeds } from './context.js';
 import { formatError, logUnexpected } from './errors.js';
 import { documentChecker } from './query-limits.js';
 import { SharedSubscriptions } from './shared-subscriptions.js';
@@ -47,9 +46,9 @@ export class GraphQLWebSocketServer {
     httpServer: http.Server,
     schema: GraphQLSchema,
     armor: ApolloArmor,
-    private readonly parts: { orm: MikroORM; deps: AppDeps; jobChanges: JobChangeHub; log: Logger },
+    private readonly parts: { orm: MikroORM; deps: AppDeps; live: LiveFeeds; log: Logger },
   ) {
-    const { orm, deps, jobChanges, log } = parts;
+    const { orm, deps, live, log } = parts;
     const limits = deps.config.limits;
     this.wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
     const shared = new SharedSubscriptions();
@@ -96,7 +95,7 @@ export class GraphQLWebSocketServer {
             address,
             viewer,
             createServices(orm.em.fork(), deps),
-            jobChanges,
+            live,
           );
           // Admins see alike; a user's answer is computed for that user alone.
           const asking = viewer === null ? 'anonymous' : viewer.role === Role.ADMIN ? 'admin' : `user:${viewer.id}`;

@@ -3,10 +3,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { Job } from '../modules/jobs/job.entity.js';
 import { JobStatus } from '../modules/jobs/job-status.js';
 import { monthOf } from '../modules/quotas/quota-math.js';
+import type { PoolRecord } from '../modules/cluster/cluster.queries.js';
 
 /** Live sources that gauges read at scrape time. */
 export interface MetricSources {
   orm: MikroORM;
+  /** The GPU pools, as `cluster` shows them. */
+  pools: () => Promise<PoolRecord[]>;
   /** Open subscriptions in this process. */
   subscribers: () => number;
   /** Events relayed to this process's subscribers since start. */
@@ -76,6 +79,23 @@ export class Metrics {
       }),
     };
 
+    new Gauge({
+      name: 'gpuaas_gpus',
+      help: 'GPUs of the inventory by type and what they are doing: allocated, free (on UP nodes), draining (unheld on DRAINING nodes), down',
+      labelNames: ['gpu_type', 'state'],
+      registers: [registry],
+      aggregator: 'first',
+      async collect() {
+        const pools = await sources.pools();
+        this.reset();
+        for (const p of pools) {
+          this.set({ gpu_type: p.gpuType, state: 'allocated' }, p.allocatedGpus);
+          this.set({ gpu_type: p.gpuType, state: 'free' }, p.freeGpus);
+          this.set({ gpu_type: p.gpuType, state: 'draining' }, p.drainingGpus);
+          this.set({ gpu_type: p.gpuType, state: 'down' }, p.totalGpus - p.upGpus);
+        }
+      },
+    });
     new Gauge({
       name: 'gpuaas_subscribers',
       help: 'Open jobStatusChanged subscriptions in this process',

@@ -26,8 +26,8 @@ export class JobResolver {
     return JobConnectionType.from(page);
   }
 
-  @Query(() => [String], { description: 'The GPU types jobs can ask for' })
-  gpuTypes(@Ctx() ctx: GraphQLContext): readonly string[] {
+  @Query(() => [String], { description: 'The GPU types jobs can ask for: those with a node' })
+  gpuTypes(@Ctx() ctx: GraphQLContext): Promise<string[]> {
     return ctx.services.jobs.gpuTypes();
   }
 
@@ -65,9 +65,13 @@ export class JobResolver {
   }
 
   @Authorized('ADMIN')
-  @Mutation(() => JobType, { description: 'Starts an approved job (admin)' })
-  startJob(@Ctx() ctx: GraphQLContext, @Arg('id', () => ID) id: string) {
-    return this.transition(ctx, id, 'start');
+  @Mutation(() => JobType, { description: 'Starts an approved job on GPUs of one UP node: nodeId, or the best fit (admin)' })
+  startJob(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('id', () => ID) id: string,
+    @Arg('nodeId', () => ID, { nullable: true }) nodeId: string | null,
+  ) {
+    return this.transition(ctx, id, 'start', null, nodeId);
   }
 
   @Authorized('ADMIN')
@@ -100,7 +104,7 @@ export class JobResolver {
     return JobStatusChangeType.from(change);
   }
 
-  private async transition(ctx: GraphQLContext, id: string, action: JobAction, reason?: string | null) {
-    return JobType.from(await ctx.services.jobs.transition(ctx.viewer, id, action, reason));
+  private async transition(ctx: GraphQLContext, id: string, action: JobAction, reason?: string | null, nodeId?: string | null) {
+    return JobType.from(await ctx.services.jobs.transition(ctx.viewer, id, action, reason, nodeId));
   }
 }

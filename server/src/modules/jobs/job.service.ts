@@ -16,6 +16,8 @@ import { JobStatus, TERMINAL_STATUSES, TRANSITIONS, isAllowed, type JobAction } 
 import { validateJobRequest, validateReason, type JobRequest } from './job.validation.js';
 import { drawRun } from './simulated-run.js';
 import { JobCountCache } from './job-count-cache.js';
+import type { GpuCatalogue } from '../cluster/gpu-catalogue.js';
+import { allocateGpus, releaseGpus } from '../cluster/gpu-allocation.js';
 
 /** PostgreSQL's SQLSTATE for a foreign key that names no row. */
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -41,6 +43,7 @@ export class JobService {
     private readonly quotas: QuotaService,
     private readonly events: CommitListener,
     private readonly sql: SqlRunner,
+    private readonly catalogue: GpuCatalogue,
     private readonly counts: JobCountCache = new JobCountCache(),
     private readonly now: () => Date = () => new Date(),
   ) {}
@@ -53,7 +56,7 @@ export class JobService {
    */
   async create(viewer: Viewer | null, input: JobRequest): Promise<JobRecord> {
     const v = requireViewer(viewer);
-    const request = validateJobRequest(input, this.config);
+    const request = validateJobRequest(input, { ...this.config, catalogue: await this.catalogue.get() });
     const createdAt = this.now();
     const month = monthOf(createdAt);
     let job: JobRecord | null;
@@ -71,9 +74,9 @@ export class JobService {
     return job;
   }
 
-  /** The GPU types of the configured catalogue. */
-  gpuTypes(): readonly string[] {
-    return this.config.gpuTypes;
+  /** The GPU types that have a node, by name. */
+  async gpuTypes(): Promise<string[]> {
+    return [...(await this.catalogue.get()).keys()];
   }
 
   /** A job the viewer may see: their own, or any for an admin; NOT_FOUND otherwise. */
@@ -124,9 +127,19 @@ export class JobService {
    * needs the owner or an admin. The job row is locked, the action checked against the
    * transition table, and the change, its event and any quota settlement written together.
    *
-   * @throws AppError NOT_FOUND, FORBIDDEN or INVALID_TRANSITION (naming the current status).
+   * Starting allocates the job's GPUs in the same transaction: on `nodeId` when given, else on the
+   * best fit.
+   *
+   * @throws AppError NOT_FOUND, FORBIDDEN, INVALID_TRANSITION (naming the current status), or for
+   *   a start INSUFFICIENT_CAPACITY, or BAD_USER_INPUT for a `nodeId` that cannot take the job.
    */
-  async transition(viewer: Viewer | null, id: string, action: JobAction, reason?: string | null): Promise<Job> {
+  async transition(
+    viewer: Viewer | null,
+    id: string,
+    action: JobAction,
+    reason?: string | null,
+    nodeId?: string | null,
+  ): Promise<Job> {
     const v = TRANSITIONS[action].by === 'admin' ? requireAdmin(viewer) : requireViewer(viewer);
     const why = validateReason(reason);
     if (!isUuid(id)) throw jobErrors.notFound();
@@ -134,7 +147,7 @@ export class JobService {
       const locked = await tx.getRepository(Job).lockForUpdate(id);
       if (!locked || !this.canSee(v, locked)) throw jobErrors.notFound();
       if (!isAllowed(action, locked.status)) throw jobErrors.invalidTransition(action, locked.status);
-      await this.apply(tx, locked, action, v.id, why);
+      await this.apply(tx, locked, action, v.id, why, undefined, nodeId);
       await tx.flush();
       return locked;
     });
@@ -150,6 +163,7 @@ export class JobService {
    *
    * @param hoursRun hours the job ran, when the caller knows them (the simulator's drawn end);
    *   otherwise worked out from the simulated clock.
+   * @param nodeId where a start must place the job; the best fit when absent.
    */
   async apply(
     tx: EntityManager,
@@ -158,6 +172,7 @@ export class JobService {
     actorId: string | null,
     reason: string | null,
     hoursRun?: number,
+    nodeId?: string | null,
   ): Promise<void> {
     const from = job.status;
     const to = TRANSITIONS[action].to;
@@ -165,7 +180,8 @@ export class JobService {
     job.status = to;
     if (to === JobStatus.APPROVED) job.approvedAt = at;
     if (to === JobStatus.RUNNING) {
-      const run = drawRun(job.seq ?? job.id, job.hours, this.config.sim);
+      const placement = await allocateGpus(tx, job, at, nodeId);
+      const run = drawRun(job.seq ?? job.id, job.hours, this.config.sim, { node: placement.node.name, gpuIndices: placement.gpuIndices });
       job.startedAt = at;
       job.simOutcome = run.outcome;
       job.simRunHours = run.runHours;
@@ -178,6 +194,7 @@ export class JobService {
     if (TERMINAL_STATUSES.has(to)) {
       const run = hoursRun ?? this.hoursRun(job, at);
       job.finishedAt = at;
+      if (job.startedAt !== null) await releaseGpus(tx, job.id, at);
       job.leaseOwner = null;
       job.leaseExpiresAt = null;
       if (job.startedAt !== null) job.simHoursDone = Math.min(job.hours, run);

@@ -8,7 +8,8 @@ import {
   type JobRequest,
 } from './job.validation.js';
 
-const LIMITS = { gpuTypes: ['A100', 'H100', 'L40S'], maxGpuCount: 8, maxHours: 72 } as const;
+const catalogue = (entries: Record<string, number>) => new Map(Object.entries(entries));
+const LIMITS = { catalogue: catalogue({ A100: 8, H100: 8, L40S: 4 }), maxGpuCount: 8, maxHours: 72 };
 const GOOD: JobRequest = { name: 'train resnet', gpuType: 'H100', gpuCount: 2, hours: 3 };
 
 const validate = (change: Partial<JobRequest>) => validateJobRequest({ ...GOOD, ...change }, LIMITS);
@@ -77,7 +78,7 @@ describe('validateJobRequest', () => {
     });
 
     it('should follow a configured catalogue', () => {
-      const limits = { ...LIMITS, gpuTypes: ['MI300X', 'B200'] };
+      const limits = { ...LIMITS, catalogue: catalogue({ MI300X: 8, B200: 8 }) };
       expect(validateJobRequest({ ...GOOD, gpuType: null }, limits).gpuType).toBe('MI300X');
       expect(validateJobRequest({ ...GOOD, gpuType: 'b200' }, limits).gpuType).toBe('B200');
       expectBadInput(() => validateJobRequest({ ...GOOD, gpuType: 'H100' }, limits), 'gpuType');
@@ -101,8 +102,19 @@ describe('validateJobRequest', () => {
       expectBadInput(() => validate({ gpuCount }), 'gpuCount');
     });
 
+    it('should refuse more GPUs than the largest node of the type has, naming it', () => {
+      expect(validate({ gpuType: 'L40S', gpuCount: 4 }).gpuCount).toBe(4);
+      expectBadInput(() => validate({ gpuType: 'L40S', gpuCount: 5 }), 'gpuCount');
+      expect(() => validate({ gpuType: 'L40S', gpuCount: 5 })).toThrow('the largest L40S node has 4 GPUs');
+    });
+
+    it('should refuse every type when no node exists', () => {
+      expectBadInput(() => validateJobRequest(GOOD, { ...LIMITS, catalogue: new Map() }), 'gpuType');
+    });
+
     it('should follow the configured maximum', () => {
-      expect(validateJobRequest({ ...GOOD, gpuCount: 16 }, { ...LIMITS, maxGpuCount: 16 }).gpuCount).toBe(16);
+      const limits = { ...LIMITS, catalogue: catalogue({ H100: 32 }) };
+      expect(validateJobRequest({ ...GOOD, gpuCount: 16 }, { ...limits, maxGpuCount: 16 }).gpuCount).toBe(16);
       expectBadInput(() => validateJobRequest({ ...GOOD, gpuCount: 3 }, { ...LIMITS, maxGpuCount: 2 }), 'gpuCount');
     });
   });

@@ -22,10 +22,15 @@ export interface ValidJobRequest {
 export const MAX_JOB_NAME_LENGTH = 120;
 export const MAX_REASON_LENGTH = 1000;
 
-type Limits = Pick<Config, 'gpuTypes' | 'maxGpuCount' | 'maxHours'>;
+/** What a request is checked against: the configured limits and the GPU catalogue. */
+export interface Limits extends Pick<Config, 'maxGpuCount' | 'maxHours'> {
+  /** Each GPU type that has a node, with the GPU count of its largest node, by type name. */
+  catalogue: ReadonlyMap<string, number>;
+}
 
 /**
- * Validates a job request against the configured catalogue and limits.
+ * Validates a job request against the GPU catalogue and the configured limits. A job runs on one
+ * node, so it may not ask for more GPUs than the largest node of its type has.
  *
  * @throws AppError BAD_USER_INPUT naming the first field that fails and why.
  */
@@ -38,14 +43,20 @@ export function validateJobRequest(input: JobRequest, limits: Limits): ValidJobR
   // Control characters would corrupt logs and tables; printable Unicode is welcome.
   if (/\p{Cc}/u.test(name)) throw badUserInput('name', 'must not contain control characters');
 
-  const requestedType = input.gpuType?.trim() || limits.gpuTypes[0]!;
-  const gpuType = limits.gpuTypes.find((t) => t.toLowerCase() === requestedType.toLowerCase());
+  const types = [...limits.catalogue.keys()];
+  if (types.length === 0) throw badUserInput('gpuType', 'the cluster has no GPU nodes yet');
+  const requestedType = input.gpuType?.trim() || types[0]!;
+  const gpuType = types.find((t) => t.toLowerCase() === requestedType.toLowerCase());
   if (gpuType === undefined) {
-    throw badUserInput('gpuType', `must be one of ${limits.gpuTypes.join(', ')}`);
+    throw badUserInput('gpuType', `must be one of ${types.join(', ')}`);
   }
 
   if (!Number.isInteger(input.gpuCount) || input.gpuCount < 1 || input.gpuCount > limits.maxGpuCount) {
     throw badUserInput('gpuCount', `must be an integer from 1 to ${limits.maxGpuCount}`);
+  }
+  const largest = limits.catalogue.get(gpuType)!;
+  if (input.gpuCount > largest) {
+    throw badUserInput('gpuCount', `the largest ${gpuType} node has ${largest} GPU${largest === 1 ? '' : 's'}`);
   }
 
   const factor = 10 ** GPU_HOUR_SCALE;
