@@ -46,7 +46,8 @@ describe('a worker killed with SIGKILL', () => {
   });
 
   beforeAll(async () => {
-    ({ server, admin } = await TestServer.startWithAdmin());
+    // GPUs for every job at once: all of them run together.
+    ({ server, admin } = await TestServer.startWithAdmin({ GPU_INVENTORY: 'A100:20x8' }));
   });
 
   afterAll(async () => {

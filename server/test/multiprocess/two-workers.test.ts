@@ -48,7 +48,8 @@ describe('two workers on one database', () => {
   let api: ChildServer;
 
   beforeAll(async () => {
-    ({ server, admin } = await TestServer.startWithAdmin());
+    // GPUs for every job at once: 1,000 one-GPU jobs may all run together.
+    ({ server, admin } = await TestServer.startWithAdmin({ GPU_INVENTORY: 'A100:125x8' }));
     const env = {
       DATABASE_URL: server.databaseUrl,
       SIM_SEED: 'binomial',
