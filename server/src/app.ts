@@ -169,9 +169,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     if (serveApi) {
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
       let revoked: (userId: string) => void = () => {};
-      relay = new JobEventRelay(sql, options.databaseUrl, jobChanges, log, config.eventPollMs, (userId) => revoked(userId), () => {
-        deps.catalogue.invalidate();
-        clusterChanges.wake();
+      relay = new JobEventRelay(sql, options.databaseUrl, jobChanges, log, config.eventPollMs, {
+        onRevoked: (userId) => revoked(userId),
+        onInventoryChange: () => {
+          deps.catalogue.invalidate();
+          clusterChanges.wake();
+        },
+        onTransitions: () => clusterChanges.wake(),
       });
       if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());

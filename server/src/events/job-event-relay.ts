@@ -8,6 +8,16 @@ import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
 import { eventHead, eventsAfter, listen, type EventCursor, type EventRow } from './job-event.queries.js';
 
+/** What the relay tells besides job changes, from whichever process they came. */
+export interface RelayListeners {
+  /** The id of each user whose tokens were revoked. */
+  onRevoked?: (userId: string) => void;
+  /** The GPU inventory changed (nodes added, removed, drained, downed, resized). */
+  onInventoryChange?: () => void;
+  /** Jobs were created or changed status: what the GPU pools hold or queue may have changed. */
+  onTransitions?: () => void;
+}
+
 /** Events read per query. */
 const BATCH = 1000;
 const RECONNECT_MS = 1000;
@@ -36,10 +46,7 @@ export class JobEventRelay {
     private readonly hub: JobChangeHub,
     private readonly log: Logger,
     private readonly pollMs: number,
-    /** Told the id of each user whose tokens any process revoked. */
-    private readonly onRevoked: (userId: string) => void = () => {},
-    /** Told when any process changed the GPU inventory or any job changed status. */
-    private readonly onClusterChange: () => void = () => {},
+    private readonly listeners: RelayListeners = {},
   ) {}
 
   async start(): Promise<void> {
@@ -54,8 +61,8 @@ export class JobEventRelay {
     const client = new pg.Client({ connectionString: this.databaseUrl });
     client.on('notification', (message) => {
       if (message.channel === REVOCATIONS_CHANNEL) {
-        if (message.payload) this.onRevoked(message.payload);
-      } else if (message.channel === CLUSTER_CHANNEL) this.onClusterChange();
+        if (message.payload) this.listeners.onRevoked?.(message.payload);
+      } else if (message.channel === CLUSTER_CHANNEL) this.listeners.onInventoryChange?.();
       else this.wake();
     });
     client.on('error', (error) => {
@@ -101,7 +108,7 @@ export class JobEventRelay {
 
   private async publish(all: EventRow[]): Promise<void> {
     // A start, an end or an approval changes what the pools hold or queue; progress does not.
-    if (all.some((r) => r.kind !== JobEventKind.PROGRESS)) this.onClusterChange();
+    if (all.some((r) => r.kind !== JobEventKind.PROGRESS)) this.listeners.onTransitions?.();
     // Only changes someone here may see are worth loading their jobs for.
     const rows = all.filter((r) => this.hub.wants(r.owner_id));
     this.relayed += all.length - rows.length;

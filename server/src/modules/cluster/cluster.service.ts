@@ -163,6 +163,8 @@ export class ClusterService {
       const holders = await repo.holders(node.id);
       if (holders.length > 0) throw clusterErrors.nodeBusy(node.name, holders.length);
       node.removedAt = new Date();
+      // It runs nothing and never will again: a finished job's allocation shows it so.
+      node.state = GpuNodeState.DOWN;
       await tx.flush();
     });
     this.changed();
