@@ -5,7 +5,7 @@ import { ClusterWatcher } from './cluster-watcher.js';
 
 const pool = (freeGpus: number): PoolRecord => ({
   gpuType: 'A100', nodes: 1, totalGpus: 8, upGpus: 8, allocatedGpus: 8 - freeGpus, freeGpus,
-  drainingGpus: 0, largestFreeBlock: freeGpus, queuedJobs: 0, queuedGpus: 0,
+  drainingGpus: 0, largestFreeBlock: freeGpus, largestNodeGpus: 8, queuedJobs: 0, queuedGpus: 0,
 });
 
 /** A watcher over pools the test sets, counting reads. */

@@ -21,6 +21,8 @@ export interface PoolRecord {
   /** Unheld GPUs of DRAINING nodes: up, but offered to no new job. */
   drainingGpus: number;
   largestFreeBlock: number;
+  /** GPUs of its largest node (any state): the most one job of this type may ask for. */
+  largestNodeGpus: number;
   queuedJobs: number;
   queuedGpus: number;
 }
@@ -42,6 +44,7 @@ select node.gpu_type as "gpuType",
        coalesce(sum(gpu_count - held) filter (where state = 'UP'), 0)::int as "freeGpus",
        coalesce(sum(gpu_count - held) filter (where state = 'DRAINING'), 0)::int as "drainingGpus",
        coalesce(max(gpu_count - held) filter (where state = 'UP'), 0)::int as "largestFreeBlock",
+       max(gpu_count)::int as "largestNodeGpus",
        coalesce(max(queued.jobs), 0)::int as "queuedJobs",
        coalesce(max(queued.gpus), 0)::int as "queuedGpus"
   from node left join queued using (gpu_type)

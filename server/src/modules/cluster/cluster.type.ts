@@ -96,6 +96,9 @@ export class GpuPoolType {
   @Field(() => Int, { description: 'Most free GPUs on one UP node: the largest job that can start now' })
   largestFreeBlock!: number;
 
+  @Field(() => Int, { description: 'GPUs of its largest node: the most one job of this type may ask for' })
+  largestNodeGpus!: number;
+
   @Field(() => Int, { description: 'Approved jobs waiting to start' })
   queuedJobs!: number;
 
