@@ -2,7 +2,7 @@ import { mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../../../common/job-status';
 import { setLocale } from '../../i18n';
-import { JOB_STATUSES } from './job-status';
+import { JOB_STATUSES, STATUS_TONE } from './job-status';
 import JobStatusBadge from './JobStatusBadge.vue';
 
 const LABELS: Record<JobStatus, string> = {
@@ -25,7 +25,7 @@ describe('JobStatusBadge', () => {
     expect(badge.text()).toBe(LABELS[status]);
     const icon = badge.get('svg');
     expect(icon.attributes('aria-hidden')).toBe('true');
-    expect(badge.classes().some((c) => c.startsWith('text-bg-'))).toBe(true);
+    expect(badge.classes()).toContain(`job-status-${STATUS_TONE[status]}`);
   });
 
   it('should give each status its own icon', () => {
@@ -54,6 +54,6 @@ describe('JobStatusBadge', () => {
     await wrapper.setProps({ status: JobStatus.COMPLETED });
     expect(wrapper.get('[data-testid="job-status"]').attributes('data-status')).toBe('COMPLETED');
     expect(wrapper.text()).toBe('Completed');
-    expect(wrapper.get('[data-testid="job-status"]').classes()).toContain('text-bg-success');
+    expect(wrapper.get('[data-testid="job-status"]').classes()).toContain('job-status-success');
   });
 });

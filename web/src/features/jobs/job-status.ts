@@ -4,7 +4,10 @@ import type { MessageKey } from '../../i18n';
 /** Every status, in the lifecycle's order: the status filters list them so. */
 export const JOB_STATUSES: readonly JobStatus[] = Object.values(JobStatus);
 
-/** Bootstrap colour of each status; always paired with a label and an icon, never alone. */
+/**
+ * Colour family of each status, after Bootstrap's names; always paired with a label and an icon,
+ * never alone. The badge's shades of each (`.job-status-*` in styles.css) keep its text at 4.5:1 or more.
+ */
 export const STATUS_TONE: Readonly<Record<JobStatus, 'warning' | 'info' | 'dark' | 'primary' | 'success' | 'danger' | 'secondary'>> = {
   PENDING: 'warning',
   APPROVED: 'info',

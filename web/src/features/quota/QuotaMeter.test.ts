@@ -38,15 +38,15 @@ describe('QuotaMeter', () => {
 
   it('should pair the warning colours with a sentence, never colour alone', () => {
     const low = mount(QuotaMeter, { props: { quota: quota(10, 100) } });
-    expect(low.get('.progress-bar').classes()).toContain('bg-success');
+    expect(low.get('.progress-bar').classes()).toContain('text-bg-success');
     expect(low.find('[data-testid="quota-level"]').exists()).toBe(false);
 
     const high = mount(QuotaMeter, { props: { quota: quota(75, 100) } });
-    expect(high.get('.progress-bar').classes()).toContain('bg-warning');
+    expect(high.get('.progress-bar').classes()).toContain('text-bg-warning');
     expect(high.get('[data-testid="quota-level"]').text()).toContain('70%');
 
     const full = mount(QuotaMeter, { props: { quota: quota(120, 100) } });
-    expect(full.get('.progress-bar').classes()).toContain('bg-danger');
+    expect(full.get('.progress-bar').classes()).toContain('text-bg-danger');
     expect(full.get('.progress-bar').attributes('style')).toContain('width: 100%');
     expect(full.get('[data-testid="quota-level"]').text()).toBe('This month’s quota is used up.');
     expect(full.get('[data-testid="quota-remaining"]').text()).toBe('0 remaining');
