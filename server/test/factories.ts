@@ -219,3 +219,159 @@ export async function waitUntil<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+// ---- The GPU inventory ------------------------------------------------------------------------
+
+/** Every field of a node, with the job holding each of its GPUs. */
+export const NODE_FIELDS = 'id name gpuType gpuCount state freeGpus gpus { index job { id name owner { email } } }';
+
+/** Every field of a GPU type's pool. */
+export const POOL_FIELDS = `gpuType nodes totalGpus upGpus allocatedGpus freeGpus drainingGpus largestFreeBlock
+  queuedJobs queuedGpus`;
+
+/** A node as `NODE_FIELDS` selects it. */
+export interface NodeView {
+  id: string;
+  name: string;
+  gpuType: string;
+  gpuCount: number;
+  state: 'UP' | 'DRAINING' | 'DOWN';
+  freeGpus: number;
+  gpus: { index: number; job: { id: string; name: string; owner: { email: string } } | null }[];
+}
+
+/** A pool as `POOL_FIELDS` selects it. */
+export interface PoolView {
+  gpuType: string;
+  nodes: number;
+  totalGpus: number;
+  upGpus: number;
+  allocatedGpus: number;
+  freeGpus: number;
+  drainingGpus: number;
+  largestFreeBlock: number;
+  queuedJobs: number;
+  queuedGpus: number;
+}
+
+/** Where a job runs or ran. */
+export interface AllocationView {
+  node: { id: string; name: string };
+  gpuIndices: number[];
+}
+
+export const ADD_NODE = `mutation AddGpuNode($input: AddGpuNodeInput!) { addGpuNode(input: $input) { ${NODE_FIELDS} } }`;
+export const UPDATE_NODE = `mutation UpdateGpuNode($id: ID!, $input: UpdateGpuNodeInput!) {
+  updateGpuNode(id: $id, input: $input) { ${NODE_FIELDS} }
+}`;
+export const REMOVE_NODE = 'mutation RemoveGpuNode($id: ID!) { removeGpuNode(id: $id) }';
+export const GPU_NODES = `query GpuNodes { gpuNodes { ${NODE_FIELDS} } }`;
+export const CLUSTER = `query Cluster { cluster { ${POOL_FIELDS} } }`;
+export const GPU_TYPES = 'query GpuTypes { gpuTypes }';
+export const UTILIZATION = `query Utilization($gpuType: String, $from: DateTime!, $to: DateTime!, $buckets: Int!) {
+  utilization(gpuType: $gpuType, from: $from, to: $to, buckets: $buckets) { at allocatedGpus capacityGpus }
+}`;
+/** `startJob` on a chosen node (or the best fit without one), with where the job landed. */
+export const START_JOB_ON = `mutation StartJobOn($id: ID!, $nodeId: ID) {
+  job: startJob(id: $id, nodeId: $nodeId) { ${JOB_FIELDS} allocation { node { id name } gpuIndices } }
+}`;
+export const JOB_ALLOCATION = 'query JobAllocation($id: ID!) { job(id: $id) { id status allocation { node { id name } gpuIndices } } }';
+
+/** A GPU type no other test uses, so a test's pool is its own. */
+export function freshGpuType(prefix = 'T'): string {
+  return `${prefix}${randomUUID().slice(0, 8)}`;
+}
+
+/** A node name no other test uses. */
+export function freshNodeName(prefix = 'node'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Sends `addGpuNode` as `token`, whatever the answer. */
+export function addNodeAs(api: GqlEndpoint, token: string | undefined, input: Record<string, unknown>): Promise<GqlResponse<{ addGpuNode: NodeView }>> {
+  return api.gql<{ addGpuNode: NodeView }>(ADD_NODE, { input }, token);
+}
+
+/** Adds a node as the admin that must be accepted: a fresh name unless given. */
+export async function addNode(server: TestServer, input: { gpuType: string; gpuCount: number; name?: string }): Promise<NodeView> {
+  const admin = await server.loginAdmin();
+  return dataOf(await addNodeAs(server, admin.token, { name: freshNodeName(), ...input }), 'addGpuNode').addGpuNode;
+}
+
+/** Sends `updateGpuNode` as `token`, whatever the answer. */
+export function updateNodeAs(
+  api: GqlEndpoint,
+  token: string | undefined,
+  id: string,
+  input: { state?: NodeView['state']; gpuCount?: number },
+): Promise<GqlResponse<{ updateGpuNode: NodeView }>> {
+  return api.gql<{ updateGpuNode: NodeView }>(UPDATE_NODE, { id, input }, token);
+}
+
+/** Changes a node as the admin; the change must be accepted. */
+export async function updateNode(server: TestServer, id: string, input: { state?: NodeView['state']; gpuCount?: number }): Promise<NodeView> {
+  const admin = await server.loginAdmin();
+  return dataOf(await updateNodeAs(server, admin.token, id, input), 'updateGpuNode').updateGpuNode;
+}
+
+/** A job after a start, with where it landed. */
+export type StartedJob = JobView & { allocation: AllocationView | null };
+
+/** Sends `startJob` for `id` as `token`, on `nodeId` when given, whatever the answer. */
+export function startJob(api: GqlEndpoint, id: string, token: string | undefined, nodeId?: string): Promise<GqlResponse<{ job: StartedJob }>> {
+  return api.gql<{ job: StartedJob }>(START_JOB_ON, nodeId === undefined ? { id } : { id, nodeId }, token);
+}
+
+/** A fresh job of `input` started by the admin (on `nodeId` when given); the start must succeed. */
+export async function runningJob(server: TestServer, input: JobInOptions & { nodeId?: string }): Promise<StartedJob> {
+  const { nodeId, ...rest } = input;
+  const [approved, admin] = await Promise.all([jobIn(server, JobStatus.APPROVED, rest), server.loginAdmin()]);
+  return dataOf(await startJob(rest.via ?? server, approved.id, admin.token, nodeId), 'startJob').job;
+}
+
+/** Every live node as the admin sees it. */
+export async function gpuNodes(server: TestServer): Promise<NodeView[]> {
+  const admin = await server.loginAdmin();
+  return dataOf(await server.gql<{ gpuNodes: NodeView[] }>(GPU_NODES, {}, admin.token), 'gpuNodes').gpuNodes;
+}
+
+/** The live node named `name`, as the admin sees it; undefined when there is none. */
+export async function nodeNamed(server: TestServer, name: string): Promise<NodeView | undefined> {
+  return (await gpuNodes(server)).find((n) => n.name === name);
+}
+
+/** The pool of `gpuType` as `user` (the admin by default) sees it; undefined when it has no node. */
+export async function poolOf(server: TestServer, gpuType: string, user?: Pick<TestUser, 'token'>): Promise<PoolView | undefined> {
+  const token = (user ?? (await server.loginAdmin())).token;
+  return dataOf(await server.gql<{ cluster: PoolView[] }>(CLUSTER, {}, token), 'cluster').cluster.find((p) => p.gpuType === gpuType);
+}
+
+/** A job's allocation as `token` (the admin by default) sees it. */
+export async function allocationOf(server: TestServer, jobId: string, token?: string): Promise<AllocationView | null> {
+  const viewer = token ?? (await server.loginAdmin()).token;
+  return dataOf(await server.gql<{ job: { allocation: AllocationView | null } }>(JOB_ALLOCATION, { id: jobId }, viewer), 'job').job.allocation;
+}
+
+/** (node, GPU index) pairs that more than one unfinished allocation holds: none, ever. */
+export async function gpusHeldTwice(db: pg.Pool): Promise<{ node_id: string; gpu_index: number; n: number }[]> {
+  const res = await db.query<{ node_id: string; gpu_index: number; n: number }>(
+    `select node_id, gpu_index, count(*)::int as n
+       from gpu_allocations where released_at is null
+      group by node_id, gpu_index having count(*) > 1
+      order by node_id, gpu_index`,
+  );
+  return res.rows;
+}
+
+/** The GPUs each job of `ids` holds now (unreleased rows), by job id: node and sorted indices. */
+export async function heldBy(db: pg.Pool, ids: string[]): Promise<Map<string, { nodeId: string; indices: number[] }[]>> {
+  const res = await db.query<{ job_id: string; node_id: string; indices: number[] }>(
+    `select job_id, node_id, array_agg(gpu_index order by gpu_index) as indices
+       from gpu_allocations where released_at is null and job_id = any($1::uuid[])
+      group by job_id, node_id order by job_id, node_id`,
+    [ids],
+  );
+  const held = new Map<string, { nodeId: string; indices: number[] }[]>();
+  for (const r of res.rows) held.set(r.job_id, [...(held.get(r.job_id) ?? []), { nodeId: r.node_id, indices: r.indices }]);
+  return held;
+}

@@ -89,15 +89,16 @@ export class TestServer {
    * Starts a server on a fresh database. `env` overrides configuration variables, as the
    * process environment would. The role is `api` (no simulator) unless asked otherwise, so
    * tests drive the lifecycle alone. The log is silent unless `logTo` is given, which gets
-   * every line at the configured LOG_LEVEL, as main.ts writes them.
+   * every line at the configured LOG_LEVEL, as main.ts writes them. `database` names an existing
+   * database of the test server to start on instead (see `restart`).
    */
   static async start(
     env: Record<string, string> = {},
-    { role = 'api', logTo }: { role?: ProcessRole; logTo?: LogDestination } = {},
+    { role = 'api', logTo, database: existing }: { role?: ProcessRole; logTo?: LogDestination; database?: string } = {},
   ): Promise<TestServer> {
     const serverUrl = inject('databaseUrl');
-    const database = `gpuaas_test_${randomBytes(6).toString('hex')}`;
-    await ensureDatabase(withDatabase(serverUrl, 'postgres'), database);
+    const database = existing ?? `gpuaas_test_${randomBytes(6).toString('hex')}`;
+    if (existing === undefined) await ensureDatabase(withDatabase(serverUrl, 'postgres'), database);
     const databaseUrl = withDatabase(serverUrl, database);
     const config = loadConfig({
       ...TEST_ENV,
@@ -158,6 +159,16 @@ export class TestServer {
   async loginAdmin(): Promise<TestUser> {
     this.admin ??= await signIn(this, ADMIN_EMAIL, ADMIN_PASSWORD);
     return this.admin;
+  }
+
+  /**
+   * Stops this server but keeps its database, and starts a new one on it with `env`, as an
+   * upgrade or a restart would; the new server owns the database and drops it on close.
+   */
+  async restart(...[env, options]: Parameters<typeof TestServer.start>): Promise<TestServer> {
+    await this.db.end();
+    await this.app.close();
+    return TestServer.start(env, { ...options, database: this.database });
   }
 
   /** Stops the server and drops its database. */
