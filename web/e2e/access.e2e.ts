@@ -5,6 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { TestServer } from '../../server/test/harness.js';
+import { expectAccessible } from './accessibility.js';
 import { launchBrowser, openPage, registerThroughUi, startAppServer, submitJobThroughUi, TestPages } from './support.js';
 
 describe('access and language', () => {
@@ -48,6 +49,7 @@ describe('access and language', () => {
     await expect(page.getByTestId('admin-tab-pending').count()).resolves.toBe(0);
     await expect(page.getByTestId('pending-queue').count()).resolves.toBe(0);
     await expect(page.getByTestId('nav-admin').count()).resolves.toBe(0);
+    await expectAccessible(page, 'dashboard with the admin-only toast');
   });
 
   test('logout returns to the login page', async () => {
@@ -60,6 +62,7 @@ describe('access and language', () => {
     const notice = page.getByTestId('session-notice');
     await expect(notice.getAttribute('data-notice')).resolves.toBe('signedOut');
     await expect(notice.textContent()).resolves.toContain('You have signed out.');
+    await expectAccessible(page, 'login after signing out');
     await page.getByTestId('nav-login').waitFor();
     await expect(page.getByTestId('nav-logout').count()).resolves.toBe(0);
     await expect(page.getByTestId('live-status').count()).resolves.toBe(0);
@@ -117,5 +120,6 @@ describe('access and language', () => {
     await page.getByTestId('quota-meter').waitFor();
     await expect.poll(layout, { timeout: 20_000 }).toEqual(rtl);
     await expect(page.getByTestId('lang-switch').inputValue()).resolves.toBe('fa');
+    await expectAccessible(page, 'dashboard in Persian');
   });
 });

@@ -6,6 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import { expectAccessible } from './accessibility.js';
 import {
   fillJobForm,
   launchBrowser,
@@ -127,6 +128,7 @@ describe('a job in the browser, live', () => {
     await expect(user.getByTestId('quota-used').textContent()).resolves.toContain('24 of 100 GPU-hours used');
     await expect(user.getByTestId('quota-remaining').textContent()).resolves.toContain('76 remaining');
     await expect(user.getByTestId('my-jobs-count').textContent()).resolves.toContain('1');
+    await expectAccessible(user, 'dashboard with a pending job');
   });
 
   test('an admin approves and starts the job in a second context; the user page, never reloaded, shows RUNNING, advancing progress, then the outcome with a toast', async () => {
@@ -195,6 +197,8 @@ describe('a job in the browser, live', () => {
 
     // The admin's list followed too.
     await adminRow.and(admin.locator(`[data-status="${outcome}"]`)).waitFor();
+    await expectAccessible(user, `dashboard with a ${outcome} job and its toast`);
+    await expectAccessible(admin, `admin, all jobs, with a ${outcome} job`);
   });
 
   test("a rejected job shows the admin's reason", async () => {
@@ -211,6 +215,7 @@ describe('a job in the browser, live', () => {
     const pendingRow = admin.locator(`[data-testid="pending-row"][data-job-id="${id}"]`);
     await pendingRow.getByTestId('reject-button').click();
     await pendingRow.getByTestId('reject-reason').fill(reason);
+    await expectAccessible(admin, 'admin, pending queue, rejecting');
     await pendingRow.getByTestId('reject-confirm').click();
     await pendingRow.waitFor({ state: 'detached' });
 
@@ -235,6 +240,7 @@ describe('a job in the browser, live', () => {
     await expect(event.getByTestId('event-reason').textContent()).resolves.toContain(reason);
     await expect(event.getByTestId('event-actor').textContent()).resolves.toContain(ADMIN_EMAIL);
     expect(loads()).toBe(0);
+    await expectAccessible(user, 'job page, REJECTED');
   });
 
   test('an over-quota submission shows the remaining hours', async () => {
@@ -257,6 +263,7 @@ describe('a job in the browser, live', () => {
     await expect(quotaError.textContent()).resolves.toContain('This job needs 96 GPU-hours but only 70 remain this month.');
     await user.getByTestId('submit-job').click();
     await expect.poll(() => user.evaluate(() => document.activeElement?.id)).toBe('job-hours');
+    await expectAccessible(user, 'dashboard, over quota');
 
     // In the admin's context the user's limit drops to 40 (10 remain); the user's page, not
     // told of quota changes, still counts on 70.
@@ -266,6 +273,7 @@ describe('a job in the browser, live', () => {
     await userRow.getByTestId('quota-save').click();
     await userRow.getByTestId('quota-saved').waitFor();
     await expect.poll(() => userRow.getByTestId('user-remaining').textContent()).toMatch(/^\s*10\s*$/);
+    await expectAccessible(admin, 'admin, users, limit saved');
 
     // 4 × 5 = 20 fits in what the page knows, so it is sent; the server refuses and says what remains.
     await fillJobForm(user, { name: 'refused by the server', gpuCount: 4, hours: 5 });
@@ -278,5 +286,6 @@ describe('a job in the browser, live', () => {
     await expect.poll(() => quotaOf(user)).toMatchObject({ remaining: 10 });
     expect(createJobRequests).toBe(2);
     await expect(user.getByTestId('job-row').count()).resolves.toBe(1);
+    await expectAccessible(user, 'dashboard, refused by the server');
   });
 });

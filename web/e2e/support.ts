@@ -197,3 +197,15 @@ export async function quotaOf(page: Page): Promise<{ used: number; remaining: nu
   ]);
   return { used: Number(used), remaining: Number(remaining), limit: Number(limit), valueNow: Number(valueNow) };
 }
+
+/** The app's languages, as its language switch names them. */
+export const APP_LOCALES = ['en', 'fa'] as const;
+export type AppLocale = (typeof APP_LOCALES)[number];
+
+/**
+ * Makes every load of `page` from now on start in `locale`, as if the user had chosen it
+ * before (the app reads `localStorage["gpuaas.locale"]` at start).
+ */
+export async function startInLocale(page: Page, locale: AppLocale): Promise<void> {
+  await page.addInitScript((value) => localStorage.setItem('gpuaas.locale', value), locale);
+}

@@ -1,0 +1,236 @@
+/**
+ * WCAG 2.1 AA on every page of the app, in English and in Persian (right to left), and in the
+ * states where colour and labels matter: status badges of every status, progress bars, alerts,
+ * toasts, open confirmation forms and form errors. axe-core checks each state
+ * (`accessibility.ts`); a serious or critical violation fails the test.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { JobStatus } from '../../common/job-status.js';
+import { jobIn, mustTransition, type JobView } from '../../server/test/factories.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD, type TestServer, type TestUser } from '../../server/test/harness.js';
+import { expectAccessible } from './accessibility.js';
+import {
+  APP_LOCALES,
+  fillJobForm,
+  launchBrowser,
+  myJobRow,
+  openPage,
+  signInThroughUi,
+  startAppServer,
+  startInLocale,
+  submitJobThroughUi,
+  TestPages,
+  type AppLocale,
+  waitLive,
+} from './support.js';
+
+/** The reason the admin fails a job with, shown on its page and in its timeline. */
+const FAIL_REASON = 'Node a100-2 lost power during the run.';
+
+/** A fresh user's jobs, one in each status; the running one long enough to stay running. */
+async function jobsOfEveryStatus(server: TestServer, owner: TestUser): Promise<Record<JobStatus, JobView>> {
+  const admin = await server.loginAdmin();
+  const [pending, approved, rejected, running, completed, failing, cancelled] = await Promise.all([
+    // 8 × 4 = 32 GPU-hours, with the running job's 40, takes the quota meter past its 70 % warning.
+    jobIn(server, JobStatus.PENDING, { owner, name: 'pending sweep', gpuCount: 8, hours: 4 }),
+    jobIn(server, JobStatus.APPROVED, { owner, name: 'approved eval' }),
+    jobIn(server, JobStatus.REJECTED, { owner, name: 'rejected pretrain' }),
+    jobIn(server, JobStatus.RUNNING, { owner, name: 'running fine-tune', hours: 40 }),
+    jobIn(server, JobStatus.COMPLETED, { owner, name: 'completed inference' }),
+    jobIn(server, JobStatus.RUNNING, { owner, name: 'failed distillation' }),
+    jobIn(server, JobStatus.CANCELLED, { owner, name: 'cancelled notebook' }),
+  ]);
+  const failed = await mustTransition(server, 'fail', failing.id, admin.token, FAIL_REASON);
+  return {
+    [JobStatus.PENDING]: pending,
+    [JobStatus.APPROVED]: approved,
+    [JobStatus.REJECTED]: rejected,
+    [JobStatus.RUNNING]: running,
+    [JobStatus.COMPLETED]: completed,
+    [JobStatus.FAILED]: failed,
+    [JobStatus.CANCELLED]: cancelled,
+  };
+}
+
+describe('accessibility (WCAG 2.1 AA)', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const pages = new TestPages();
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([
+      // The simulator runs, so a running job's bar moves; every run succeeds after at least half
+      // its hours, so the 40-hour job (200 s or more) is still running when its page is checked.
+      startAppServer({ SIM_SECONDS_PER_HOUR: '10', SIM_TICK_MS: '500', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' }, 'all'),
+      launchBrowser(),
+    ]);
+  });
+
+  afterEach(async ({ task }) => {
+    await pages.finish(task.name);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  /** A new page that starts in `locale`, tracked for its screenshot. */
+  async function pageIn(locale: AppLocale, label = ''): Promise<Page> {
+    const page = pages.track(await openPage(browser, server.url), label);
+    await startInLocale(page, locale);
+    return page;
+  }
+
+  /** Waits until the page is in `locale`, its Bootstrap build loaded. */
+  async function inLocale(page: Page, locale: AppLocale): Promise<void> {
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale);
+  }
+
+  describe.each(APP_LOCALES)('in %s', (locale) => {
+    test(`should pass on the login and register pages, blank, with field errors and with a refusal (${locale})`, async () => {
+      const page = await pageIn(locale);
+      await page.goto('/login');
+      await page.getByTestId('login-form').waitFor();
+      await inLocale(page, locale);
+      await expectAccessible(page, `login, ${locale}`);
+
+      // Sent empty: each field says what it needs.
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('login-email-error').waitFor();
+      await expectAccessible(page, `login with field errors, ${locale}`);
+
+      // A wrong password: the server's refusal in an alert.
+      await page.getByTestId('login-email').fill(ADMIN_EMAIL);
+      await page.getByTestId('login-password').fill(`${ADMIN_PASSWORD}-wrong`);
+      await page.getByTestId('login-submit').click();
+      await page.getByTestId('login-error').waitFor();
+      await expectAccessible(page, `login refused, ${locale}`);
+
+      await page.getByTestId('to-register').click();
+      await page.getByTestId('register-form').waitFor();
+      await expectAccessible(page, `register, ${locale}`);
+      await page.getByTestId('register-email').fill('not an email');
+      await page.getByTestId('register-password').fill('short');
+      await page.getByTestId('register-submit').click();
+      await page.getByTestId('register-email-error').waitFor();
+      await page.getByTestId('register-password-error').waitFor();
+      await expectAccessible(page, `register with field errors, ${locale}`);
+    });
+
+    test(`should pass on the dashboard with jobs of every status, a toast and form errors (${locale})`, async () => {
+      const owner = await server.register('a11y-dashboard');
+      const jobs = await jobsOfEveryStatus(server, owner);
+      const page = await pageIn(locale);
+      await signInThroughUi(page, owner.email, TEST_PASSWORD);
+      await inLocale(page, locale);
+      await waitLive(page);
+      for (const job of Object.values(jobs)) await myJobRow(page, job.id, job.status).waitFor();
+      await page.getByTestId('quota-level').waitFor();
+      await expectAccessible(page, `dashboard with every status, ${locale}`);
+
+      // A submitted job brings a toast; the pointer on it keeps it while axe looks.
+      await submitJobThroughUi(page, { name: 'toast probe', gpuCount: 1, hours: 1 });
+      const toast = page.getByTestId('toast').first();
+      await toast.waitFor();
+      await toast.hover();
+      await expectAccessible(page, `dashboard with a toast, ${locale}`);
+
+      // Field errors and the over-quota warning of the submit form.
+      await fillJobForm(page, { name: '', gpuCount: 0, hours: 1 });
+      await page.getByTestId('submit-job').click();
+      await page.locator('#job-name-feedback').filter({ hasText: /\S/ }).waitFor();
+      await expectAccessible(page, `dashboard with submit form errors, ${locale}`);
+      await fillJobForm(page, { name: 'too big', gpuCount: 8, hours: 72 });
+      await page.getByTestId('quota-error').waitFor();
+      await expectAccessible(page, `dashboard over quota, ${locale}`);
+    });
+
+    test(`should pass on a job's page while PENDING, RUNNING, and FAILED with its reason and timeline (${locale})`, async () => {
+      const owner = await server.register('a11y-job');
+      const jobs = await jobsOfEveryStatus(server, owner);
+      const page = await pageIn(locale);
+      await signInThroughUi(page, owner.email, TEST_PASSWORD);
+      await inLocale(page, locale);
+
+      for (const status of [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED]) {
+        await page.goto(`/jobs/${jobs[status].id}`);
+        await page.locator(`[data-testid="job-detail"][data-status="${status}"]`).waitFor();
+        await page.locator(`[data-testid="job-event"][data-to="${status}"]`).waitFor();
+        if (status === JobStatus.RUNNING) {
+          // The bar has moved, so its text sits partly on the bar and partly beside it.
+          await expect.poll(async () => Number(await page.getByTestId('job-progress').getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(0);
+        }
+        if (status === JobStatus.FAILED) await expect(page.getByTestId('job-reason').textContent()).resolves.toContain(FAIL_REASON);
+        await expectAccessible(page, `job page, ${status}, ${locale}`);
+      }
+
+      // Asking to cancel opens a confirmation.
+      await page.goto(`/jobs/${jobs.PENDING.id}`);
+      await page.getByTestId('cancel-job').click();
+      await page.getByTestId('cancel-confirm').waitFor();
+      await expectAccessible(page, `job page, confirming cancel, ${locale}`);
+
+      // A job that is not there (or not the viewer's) says so.
+      await page.goto('/jobs/00000000-0000-4000-8000-000000000000');
+      await page.getByTestId('job-error').waitFor();
+      await expectAccessible(page, `job page, not found, ${locale}`);
+    });
+
+    test(`should pass on the admin panel: pending queue, all jobs of every status, users, and an admin's job page (${locale})`, async () => {
+      const owner = await server.register('a11y-admin');
+      const jobs = await jobsOfEveryStatus(server, owner);
+      const page = await pageIn(locale, 'admin');
+      await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await inLocale(page, locale);
+
+      await page.goto('/admin');
+      const pendingRow = page.locator(`[data-testid="pending-row"][data-job-id="${jobs.PENDING.id}"]`);
+      await pendingRow.waitFor();
+      await page.getByTestId('pending-count').waitFor();
+      await expectAccessible(page, `admin, pending queue, ${locale}`);
+      await pendingRow.getByTestId('reject-button').click();
+      await pendingRow.getByTestId('reject-reason').waitFor();
+      await expectAccessible(page, `admin, pending queue, rejecting, ${locale}`);
+
+      // All jobs, narrowed to the owner: one badge of every status, and the actions of each.
+      await page.goto(`/admin?tab=jobs&user=${owner.id}`);
+      for (const job of Object.values(jobs)) await page.locator(`[data-testid="admin-job-row"][data-job-id="${job.id}"][data-status="${job.status}"]`).waitFor();
+      await expectAccessible(page, `admin, all jobs, ${locale}`);
+      const runningRow = page.locator(`[data-testid="admin-job-row"][data-job-id="${jobs.RUNNING.id}"]`);
+      await runningRow.getByTestId('fail-button').click();
+      await runningRow.getByTestId('fail-reason').waitFor();
+      await expectAccessible(page, `admin, all jobs, failing, ${locale}`);
+
+      // Users, with a limit refused before it is sent.
+      await page.goto('/admin?tab=users');
+      const userRow = page.locator(`[data-testid="user-row"][data-user-id="${owner.id}"]`);
+      await userRow.waitFor();
+      await expectAccessible(page, `admin, users, ${locale}`);
+      await userRow.getByTestId('quota-limit-input').fill('-5');
+      await userRow.getByTestId('quota-save').click();
+      await userRow.getByTestId('quota-limit-error').filter({ hasText: /\S/ }).waitFor();
+      await expectAccessible(page, `admin, users, limit refused, ${locale}`);
+
+      // A job's page as the admin sees it, with the admin's actions.
+      await page.goto(`/jobs/${jobs.APPROVED.id}`);
+      await page.getByTestId('start-button').waitFor();
+      await expectAccessible(page, `job page as admin, APPROVED, ${locale}`);
+    });
+
+    test(`should pass on the not-found page, signed out and signed in (${locale})`, async () => {
+      const user = await server.register('a11y-missing');
+      const page = await pageIn(locale);
+      await page.goto('/no/such/page');
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await inLocale(page, locale);
+      await expectAccessible(page, `not found, signed out, ${locale}`);
+
+      await signInThroughUi(page, user.email, TEST_PASSWORD);
+      await page.goto('/no/such/page');
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await expectAccessible(page, `not found, signed in, ${locale}`);
+    });
+  });
+});
