@@ -6,12 +6,20 @@ import { currentLocale, t } from './index';
 /**
  * A failed operation in words for the current language. English shows the server's own message
  * (it says which field and why, or what remains); other languages show a translation built from
- * the error's code and details, falling back to the server's message.
+ * the error's code and details, falling back to the server's message. A capacity shortfall is
+ * built from its numbers in every language, English included.
  */
 export function describeProblem(problem: OperationProblem, serverText: string = problem.message): string {
   if (problem.code === null) return t('errors.network');
-  if (currentLocale.value === 'en') return serverText;
   const ext = problem.extensions;
+  // "Needs 4 H100, 2 free on the best node": shorter than the server's sentence, numbers formatted per language.
+  if (problem.code === ErrorCode.INSUFFICIENT_CAPACITY) {
+    const { gpuType, requested, freeOnBestNode, freeTotal } = ext;
+    return typeof gpuType === 'string' && typeof requested === 'number' && typeof freeOnBestNode === 'number' && typeof freeTotal === 'number'
+      ? t('errors.insufficientCapacity', { requested, type: gpuType, free: freeOnBestNode, total: freeTotal })
+      : serverText;
+  }
+  if (currentLocale.value === 'en') return serverText;
   switch (problem.code) {
     case ErrorCode.UNAUTHENTICATED:
       return t('errors.unauthenticated');

@@ -1,6 +1,6 @@
 import { flushPromises, mount } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { CreateJobInput, QuotaFieldsFragment } from '../../generated/graphql';
+import type { CreateJobInput, GpuPoolFieldsFragment, QuotaFieldsFragment } from '../../generated/graphql';
 import { setLocale } from '../../i18n';
 import JobSubmitForm, { type SubmitOutcome } from './JobSubmitForm.vue';
 
@@ -173,5 +173,67 @@ describe('JobSubmitForm', () => {
     expect(wrapper.get('[data-testid="cost-gpu-hours"]').text()).toBe('۸ × ۲ ساعت = ۱۶ ساعت GPU');
     expect(wrapper.get('[data-testid="quota-error"]').text()).toContain('فقط ۱۰ ساعت');
     expect(wrapper.get('label[for="job-name"]').text()).toBe('نام کار');
+  });
+});
+
+describe('JobSubmitForm and the cluster', () => {
+  const pool = (gpuType: string, freeGpus: number, largestNodeGpus: number): GpuPoolFieldsFragment => ({
+    gpuType,
+    nodes: 1,
+    totalGpus: largestNodeGpus,
+    upGpus: largestNodeGpus,
+    allocatedGpus: largestNodeGpus - freeGpus,
+    freeGpus,
+    drainingGpus: 0,
+    largestFreeBlock: freeGpus,
+    largestNodeGpus,
+    queuedJobs: 0,
+    queuedGpus: 0,
+  });
+
+  function mountWithPools(pools: GpuPoolFieldsFragment[]) {
+    const submit = vi.fn(async (_input: CreateJobInput): Promise<SubmitOutcome> => ({ ok: true }));
+    const wrapper = mount(JobSubmitForm, { props: { gpuTypes: ['A100', 'H100'], quota: quota(1000, 1000), pools, submit }, attachTo: document.body });
+    return { wrapper, submit };
+  }
+
+  afterEach(() => {
+    setLocale('en');
+    document.body.innerHTML = '';
+  });
+
+  it('should show the chosen type’s free GPUs and largest node, and follow the choice and the pools', async () => {
+    const { wrapper } = mountWithPools([pool('A100', 12, 8), pool('H100', 2, 8)]);
+    const hint = () => wrapper.get('[data-testid="capacity-hint"]');
+    expect(hint().text()).toBe('12 free now · largest node 8 GPUs');
+    await wrapper.get('[data-testid="submit-gpu-type"]').setValue('H100');
+    expect(hint().text()).toBe('2 free now · largest node 8 GPUs');
+    await wrapper.setProps({ pools: [pool('A100', 12, 8), pool('H100', 6, 8)] });
+    expect(hint().attributes('data-free')).toBe('6');
+  });
+
+  it('should refuse a count the largest node cannot hold before sending, under the GPU count', async () => {
+    const { wrapper, submit } = mountWithPools([pool('A100', 16, 8), pool('H100', 8, 4)]);
+    await wrapper.get('[data-testid="submit-name"]').setValue('wide run');
+    await wrapper.get('[data-testid="submit-gpu-type"]').setValue('H100');
+    await wrapper.get('[data-testid="submit-gpu-count"]').setValue('6');
+    expect(wrapper.get('#job-gpuCount-feedback').text()).toBe('The largest H100 node has 4 GPUs.');
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(submit).not.toHaveBeenCalled();
+    expect(document.activeElement?.id).toBe('job-gpuCount');
+    // Another type with larger nodes takes the same count.
+    await wrapper.get('[data-testid="submit-gpu-type"]').setValue('A100');
+    await wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(submit).toHaveBeenCalledWith({ name: 'wide run', gpuType: 'A100', gpuCount: 6, hours: 1 });
+  });
+
+  it('should say it in Persian, with Persian digits', async () => {
+    setLocale('fa');
+    const { wrapper } = mountWithPools([pool('A100', 12, 8)]);
+    expect(wrapper.get('[data-testid="capacity-hint"]').text()).toBe('۱۲ GPU آزاد در این لحظه · بزرگ‌ترین گره ۸ GPU');
+    await wrapper.get('[data-testid="submit-gpu-count"]').setValue('9');
+    expect(wrapper.get('#job-gpuCount-feedback').text()).toBe('بزرگ‌ترین گرهٔ A100 فقط ۸ GPU دارد.');
   });
 });

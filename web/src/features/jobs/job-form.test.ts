@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkJobForm, gpuHoursFor } from './job-form';
+import type { GpuPoolFieldsFragment } from '../../generated/graphql';
+import { capacityFor, checkJobForm, gpuHoursFor } from './job-form';
 
 const base = { name: 'train', gpuType: 'A100', gpuCount: 2, hours: 3 };
 
@@ -32,5 +33,46 @@ describe('checkJobForm', () => {
     expect(checkJobForm({ ...base, name: 'x'.repeat(121) }, 100).errors.name?.key).toBe('submit.errors.nameTooLong');
     expect(checkJobForm({ ...base, gpuCount: 1.5 }, 100).errors.gpuCount?.key).toBe('submit.errors.gpuCountInvalid');
     expect(checkJobForm({ ...base, hours: '' }, 100).errors.hours?.key).toBe('submit.errors.hoursRequired');
+  });
+});
+
+describe('the capacity check', () => {
+  const pool = (gpuType: string, freeGpus: number, largestNodeGpus: number): GpuPoolFieldsFragment => ({
+    gpuType,
+    nodes: 2,
+    totalGpus: largestNodeGpus * 2,
+    upGpus: largestNodeGpus * 2,
+    allocatedGpus: largestNodeGpus * 2 - freeGpus,
+    freeGpus,
+    drainingGpus: 0,
+    largestFreeBlock: Math.min(freeGpus, largestNodeGpus),
+    largestNodeGpus,
+    queuedJobs: 0,
+    queuedGpus: 0,
+  });
+  const pools = [pool('A100', 10, 8), pool('L40S', 3, 4)];
+
+  it("should read the chosen type's free GPUs and largest node from the pools", () => {
+    expect(capacityFor(pools, 'L40S')).toEqual({ gpuType: 'L40S', freeGpus: 3, largestNodeGpus: 4 });
+    expect(capacityFor(pools, 'H100')).toBeNull();
+    expect(capacityFor(null, 'A100')).toBeNull();
+  });
+
+  it('should refuse a count no node of the type can hold, naming the largest node', () => {
+    const check = checkJobForm({ ...base, gpuType: 'L40S', gpuCount: 5 }, 100, capacityFor(pools, 'L40S'));
+    expect(check.errors.gpuCount).toEqual({ key: 'submit.errors.gpuCountTooLarge', params: { type: 'L40S', max: 4 } });
+    expect(check.input).toBeNull();
+    // The cost is still shown beside the refusal.
+    expect(check.gpuHours).toBe(15);
+  });
+
+  it('should accept the largest node exactly, and more than is free now (it waits for GPUs)', () => {
+    expect(checkJobForm({ ...base, gpuType: 'L40S', gpuCount: 4 }, 100, capacityFor(pools, 'L40S')).input).not.toBeNull();
+    expect(checkJobForm({ ...base, gpuCount: 8 }, 100, { gpuType: 'A100', freeGpus: 0, largestNodeGpus: 8 }).input).not.toBeNull();
+  });
+
+  it('should not refuse for capacity while the pools are unknown, or for another type than chosen', () => {
+    expect(checkJobForm({ ...base, gpuCount: 64 }, 1000, null).errors.gpuCount).toBeUndefined();
+    expect(checkJobForm({ ...base, gpuType: 'A100', gpuCount: 8 }, 100, capacityFor(pools, 'L40S')).errors.gpuCount).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { MessageKey, MessageParams } from '../../i18n';
-import type { CreateJobInput } from '../../generated/graphql';
+import type { CreateJobInput, GpuPoolFieldsFragment } from '../../generated/graphql';
 
 /** The submit form's inputs as typed (number inputs are empty strings or null while blank). */
 export interface JobFormValues {
@@ -30,6 +30,21 @@ export interface JobFormCheck {
   input: CreateJobInput | null;
 }
 
+/** What the cluster offers a job of one GPU type now. */
+export interface GpuTypeCapacity {
+  gpuType: string;
+  /** Unheld GPUs of UP nodes. */
+  freeGpus: number;
+  /** GPUs of the type's largest node: no job of the type can ask for more. */
+  largestNodeGpus: number;
+}
+
+/** The capacity of `gpuType` in `pools`, or null while the pools are unknown or the type has none. */
+export function capacityFor(pools: readonly GpuPoolFieldsFragment[] | null | undefined, gpuType: string): GpuTypeCapacity | null {
+  const pool = pools?.find((p) => p.gpuType === gpuType);
+  return pool ? { gpuType, freeGpus: pool.freeGpus, largestNodeGpus: pool.largestNodeGpus } : null;
+}
+
 export const MAX_JOB_NAME_LENGTH = 120;
 /** The server keeps GPU-hours to four decimal places. */
 const GPU_HOUR_FACTOR = 10 ** 4;
@@ -45,8 +60,12 @@ export function gpuHoursFor(gpuCount: number, hours: number): number {
   return Math.round(gpuCount * hours * GPU_HOUR_FACTOR) / GPU_HOUR_FACTOR;
 }
 
-/** Checks the submit form against the remaining quota (null while it is unknown). */
-export function checkJobForm(values: JobFormValues, remainingGpuHours: number | null): JobFormCheck {
+/**
+ * Checks the submit form against the remaining quota and the chosen type's largest node (each
+ * null while unknown: nothing is refused for it then). A job runs on one node, so a count larger
+ * than the largest node could never start; the server refuses it too.
+ */
+export function checkJobForm(values: JobFormValues, remainingGpuHours: number | null, capacity: GpuTypeCapacity | null = null): JobFormCheck {
   const errors: JobFormCheck['errors'] = {};
   const name = values.name.trim();
   if (!name) errors.name = { key: 'submit.errors.nameRequired' };
@@ -57,12 +76,17 @@ export function checkJobForm(values: JobFormValues, remainingGpuHours: number | 
   const gpuCount = toNumber(values.gpuCount);
   if (gpuCount === null) errors.gpuCount = { key: 'submit.errors.gpuCountRequired' };
   else if (!Number.isInteger(gpuCount) || gpuCount < 1) errors.gpuCount = { key: 'submit.errors.gpuCountInvalid' };
+  else if (capacity !== null && capacity.gpuType === values.gpuType && gpuCount > capacity.largestNodeGpus) {
+    errors.gpuCount = { key: 'submit.errors.gpuCountTooLarge', params: { type: capacity.gpuType, max: capacity.largestNodeGpus } };
+  }
 
   const hours = toNumber(values.hours);
   if (hours === null) errors.hours = { key: 'submit.errors.hoursRequired' };
   else if (hours <= 0) errors.hours = { key: 'submit.errors.hoursInvalid' };
 
-  const gpuHours = errors.gpuCount || errors.hours || gpuCount === null || hours === null ? null : gpuHoursFor(gpuCount, hours);
+  // A count too large for any node still has a cost: the preview shows it beside the refusal.
+  const countValid = gpuCount !== null && Number.isInteger(gpuCount) && gpuCount >= 1;
+  const gpuHours = !countValid || errors.hours || gpuCount === null || hours === null ? null : gpuHoursFor(gpuCount, hours);
   const remainingAfter = gpuHours === null || remainingGpuHours === null ? null : Math.round((remainingGpuHours - gpuHours) * GPU_HOUR_FACTOR) / GPU_HOUR_FACTOR;
   const quotaError =
     gpuHours !== null && remainingGpuHours !== null && gpuHours > remainingGpuHours
