@@ -11,6 +11,24 @@ interface CapacityRow {
   held: number;
 }
 
+/*
+ * The texts of an allocation's statements (`?` placeholders), exported so that the benchmark's
+ * raw baseline sends the very same statements.
+ */
+export const LOCK_TYPE_SQL = 'select pg_advisory_xact_lock(hashtext(?))';
+export const CAPACITIES_SQL = `select n.id, n.name, n.gpu_type, n.gpu_count, n.state,
+              (select count(*) from gpu_allocations a where a.node_id = n.id and a.released_at is null)::int as held
+         from gpu_nodes n
+        where n.removed_at is null and n.gpu_type = ?`;
+export const HELD_INDICES_SQL = 'select gpu_index from gpu_allocations where node_id = ? and released_at is null order by gpu_index';
+export const ALLOCATE_SQL = `insert into gpu_allocations (job_id, gpu_index, node_id, allocated_at)
+       select ?, i, ?, ? from unnest(?::smallint[]) as i`;
+
+/** The advisory lock key of a GPU type's allocations. */
+export function typeLockKey(gpuType: string): string {
+  return `gpuaas:gpu-type:${gpuType.toLowerCase()}`;
+}
+
 /**
  * The inventory's writes and the reads they depend on, inside the caller's unit of work.
  *
@@ -25,7 +43,7 @@ interface CapacityRow {
 export class GpuNodeRepository extends EntityRepository<GpuNode> {
   /** Serialises the allocations of one GPU type until the transaction ends. */
   async lockType(gpuType: string): Promise<void> {
-    await this.getEntityManager().execute('select pg_advisory_xact_lock(hashtext(?))', [`gpuaas:gpu-type:${gpuType.toLowerCase()}`]);
+    await this.getEntityManager().execute(LOCK_TYPE_SQL, [typeLockKey(gpuType)]);
   }
 
   /** A live (not removed) node, its row locked until the transaction ends. */
@@ -35,22 +53,13 @@ export class GpuNodeRepository extends EntityRepository<GpuNode> {
 
   /** The live nodes of a type with how many GPUs each holds now (a snapshot: lock before relying on it). */
   async capacities(gpuType: string): Promise<NodeCapacity[]> {
-    const rows = await this.getEntityManager().execute<CapacityRow[]>(
-      `select n.id, n.name, n.gpu_type, n.gpu_count, n.state,
-              (select count(*) from gpu_allocations a where a.node_id = n.id and a.released_at is null)::int as held
-         from gpu_nodes n
-        where n.removed_at is null and n.gpu_type = ?`,
-      [gpuType],
-    );
+    const rows = await this.getEntityManager().execute<CapacityRow[]>(CAPACITIES_SQL, [gpuType]);
     return rows.map((r) => ({ id: r.id, name: r.name, gpuType: r.gpu_type, gpuCount: r.gpu_count, state: r.state, held: r.held }));
   }
 
   /** The GPU indices of a node that unfinished jobs hold. */
   async heldIndices(nodeId: string): Promise<number[]> {
-    const rows = await this.getEntityManager().execute<{ gpu_index: number }[]>(
-      'select gpu_index from gpu_allocations where node_id = ? and released_at is null order by gpu_index',
-      [nodeId],
-    );
+    const rows = await this.getEntityManager().execute<{ gpu_index: number }[]>(HELD_INDICES_SQL, [nodeId]);
     return rows.map((r) => r.gpu_index);
   }
 
@@ -59,11 +68,7 @@ export class GpuNodeRepository extends EntityRepository<GpuNode> {
    * and chose free indices; should it not have, the unique index on held pairs refuses the insert.
    */
   async allocate(jobId: string, nodeId: string, indices: readonly number[], at: Date): Promise<void> {
-    await this.getEntityManager().execute(
-      `insert into gpu_allocations (job_id, gpu_index, node_id, allocated_at)
-       select ?, i, ?, ? from unnest(?::smallint[]) as i`,
-      [jobId, nodeId, at, `{${indices.join(',')}}`],
-    );
+    await this.getEntityManager().execute(ALLOCATE_SQL, [jobId, nodeId, at, `{${indices.join(',')}}`]);
   }
 
   /** Frees the GPUs `jobId` holds, as of `at`; the rows stay as its history. */
