@@ -279,6 +279,10 @@ describe('GPU allocation', () => {
           onX.map((j) => ({ job_id: j.id, n: 1 })).sort((a, b) => a.job_id.localeCompare(b.job_id)),
         );
         expect((await heldBy(server.db, onX.map((j) => j.id))).size).toBe(0);
+        // Freed at the moment each job failed: the transaction that marked the node DOWN did both.
+        expect(
+          await countOf(server.db, 'select count(*)::int as n from gpu_allocations a join jobs j on j.id = a.job_id where a.job_id = any($1::uuid[]) and a.released_at = j.finished_at', [onX.map((j) => j.id)]),
+        ).toBe(5);
 
         const failedOf = (changes: Change[], id: string) =>
           changes.filter((c) => c.jobStatusChanged.job.id === id && c.jobStatusChanged.status === 'FAILED');

@@ -20,7 +20,7 @@ const EXIT_WITHIN_MS = 15_000;
 /** Variables of the test's own environment that would change what the process is told. */
 const CONFIG_VARIABLES = [
   'NODE_ENV', 'PORT', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_TTL', 'BCRYPT_COST', 'ADMIN_EMAIL',
-  'ADMIN_PASSWORD', 'DEFAULT_MONTHLY_GPU_HOURS', 'GPU_TYPES', 'MAX_GPU_COUNT', 'MAX_HOURS',
+  'ADMIN_PASSWORD', 'DEFAULT_MONTHLY_GPU_HOURS', 'GPU_TYPES', 'GPU_INVENTORY', 'MAX_GPU_COUNT', 'MAX_HOURS',
   'SIM_SECONDS_PER_HOUR', 'SIM_SUCCESS_RATE', 'SIM_TICK_MS', 'SIM_SEED', 'WORKER_LEASE_MS',
   'WORKER_CLAIM_BATCH', 'EVENT_POLL_MS', 'LOG_LEVEL', 'WEB_DIST',
 ];
@@ -113,6 +113,16 @@ describe('the process entry with a bad configuration', () => {
 
   it('should refuse a SIM_SUCCESS_RATE above 1', async () => {
     expectRefusal(await run({ SIM_SUCCESS_RATE: '2' }), 'SIM_SUCCESS_RATE');
+  });
+
+  it('should refuse GPU_TYPES, which GPU_INVENTORY replaced, saying to use GPU_INVENTORY', async () => {
+    const line = expectRefusal(await run({ GPU_TYPES: 'A100,H100' }), 'GPU_TYPES');
+    expect(line).toContain('GPU_INVENTORY');
+  });
+
+  it('should refuse a GPU_INVENTORY that is not a list of TYPE:NODESxGPUS', async () => {
+    // 65 GPUs on one node: more than a node may have.
+    expectRefusal(await run({ GPU_INVENTORY: 'A100:2x65' }), 'GPU_INVENTORY');
   });
 
   it('should refuse an unknown --role', async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/modules/jobs/job-status.js';
-import { JOB, RUN_OUTCOMES, jobIn, submitJob, waitUntil, type JobView } from '../factories.js';
+import { JOB, RUN_OUTCOMES, jobIn, nodeNamed, runningJob, submitJob, updateNode, waitUntil, type JobView } from '../factories.js';
 import { TestServer, type TestUser } from '../harness.js';
 import { JOB_CHANGES, Subscription, connect } from '../ws-client.js';
 
@@ -185,5 +185,49 @@ describe('the /metrics endpoint', () => {
     const metrics = await scrape();
     expect(valueOf(metrics, 'gpuaas_worker_tick_lag_seconds_count')).toBeGreaterThan(0);
     expect(valueOf(metrics, 'gpuaas_worker_tick_lag_seconds_sum')).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('the GPU gauges of /metrics', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // No simulator: the job started below holds its GPUs until the test ends.
+    server = await TestServer.start({ GPU_INVENTORY: 'M1:2x8,M2:1x4' });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  async function gpus(): Promise<Record<string, Record<string, number>>> {
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    const byType: Record<string, Record<string, number>> = {};
+    for (const s of samplesOf({ contentType: '', samples: parseExposition(await res.text()) }, 'gpuaas_gpus')) {
+      (byType[s.labels.gpu_type!] ??= {})[s.labels.state!] = s.value;
+    }
+    return byType;
+  }
+
+  it('should count each type\'s GPUs as allocated, free, draining and down, as the inventory holds them at scrape time', async () => {
+    expect(await gpus()).toEqual({
+      M1: { allocated: 0, free: 16, draining: 0, down: 0 },
+      M2: { allocated: 0, free: 4, draining: 0, down: 0 },
+    });
+
+    // Three GPUs go to m1-1 (the nodes tie; the name decides), then m1-1 drains and m2-1 goes down.
+    const job = await runningJob(server, { gpuType: 'M1', gpuCount: 3 });
+    expect(job.allocation?.node.name).toBe('m1-1');
+    expect(await gpus()).toEqual({
+      M1: { allocated: 3, free: 13, draining: 0, down: 0 },
+      M2: { allocated: 0, free: 4, draining: 0, down: 0 },
+    });
+    await updateNode(server, (await nodeNamed(server, 'm1-1'))!.id, { state: 'DRAINING' });
+    await updateNode(server, (await nodeNamed(server, 'm2-1'))!.id, { state: 'DOWN' });
+
+    expect(await gpus()).toEqual({
+      M1: { allocated: 3, free: 8, draining: 5, down: 0 },
+      M2: { allocated: 0, free: 0, draining: 0, down: 4 },
+    });
   });
 });
