@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { JobStatus, type JobAction } from '../src/modules/jobs/job-status.js';
 import { randomUUID } from 'node:crypto';
+import type { PoolRecord } from '../src/modules/cluster/cluster.queries.js';
 import { TEST_PASSWORD, type GqlResponse, type TestServer, type TestUser } from './harness.js';
 
 /** Anything that answers GraphQL over HTTP: the in-process test server or a child process. */
@@ -240,19 +241,8 @@ export interface NodeView {
   gpus: { index: number; job: { id: string; name: string; owner: { email: string } } | null }[];
 }
 
-/** A pool as `POOL_FIELDS` selects it. */
-export interface PoolView {
-  gpuType: string;
-  nodes: number;
-  totalGpus: number;
-  upGpus: number;
-  allocatedGpus: number;
-  freeGpus: number;
-  drainingGpus: number;
-  largestFreeBlock: number;
-  queuedJobs: number;
-  queuedGpus: number;
-}
+/** A pool as `POOL_FIELDS` selects it: every field of the server's own record. */
+export type PoolView = PoolRecord;
 
 /** Where a job runs or ran. */
 export interface AllocationView {
