@@ -219,6 +219,53 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await expectAccessible(page, `job page as admin, APPROVED, ${locale}`);
     });
 
+    test(`should pass on the cluster page a user sees: pools with GPUs in use, and utilization (${locale})`, async () => {
+      const owner = await server.register('a11y-pools');
+      await jobIn(server, JobStatus.RUNNING, { owner, name: 'pool probe', gpuCount: 2, hours: 40 });
+      const page = await pageIn(locale);
+      await signInThroughUi(page, owner.email, TEST_PASSWORD);
+      await inLocale(page, locale);
+      await page.goto('/cluster');
+      await page.getByTestId('pool-card').first().waitFor();
+      await page.getByTestId('utilization').waitFor();
+      await expectAccessible(page, `cluster, as a user, ${locale}`);
+    });
+
+    test(`should pass on the cluster page an admin sees: nodes with held GPUs, a draining node, a confirmation and form errors (${locale})`, async () => {
+      const running = await jobIn(server, JobStatus.RUNNING, { name: 'node probe', gpuCount: 2, hours: 40 });
+      const page = await pageIn(locale, 'admin');
+      await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await inLocale(page, locale);
+      await page.goto('/cluster');
+      await page.locator(`[data-testid="gpu-cell"][data-job-id="${running.id}"]`).first().waitFor();
+      await expectAccessible(page, `cluster, as an admin, ${locale}`);
+
+      // A node of this test's own, added through the form and drained.
+      const name = `a11y-${locale}-${Math.random().toString(36).slice(2, 8)}`;
+      await page.getByTestId('add-node-name').fill(name);
+      await page.getByTestId('add-node-type').fill('L40S');
+      await page.getByTestId('add-node-count').fill('4');
+      await page.getByTestId('add-node-submit').click();
+      const row = page.locator(`[data-testid="node-row"][data-node-name="${name}"]`);
+      await row.waitFor();
+      await row.getByTestId('node-drain').click();
+      await page.locator(`[data-testid="node-row"][data-node-name="${name}"][data-state="DRAINING"]`).waitFor();
+      await expectAccessible(page, `cluster, a draining node, ${locale}`);
+
+      // Taking it down asks first; the dialog is checked, then dismissed.
+      await row.getByTestId('node-down').click();
+      await page.getByTestId('confirm-dialog').waitFor();
+      await expectAccessible(page, `cluster, confirming a node down, ${locale}`);
+      await page.getByTestId('confirm-cancel').click();
+      await page.getByTestId('confirm-dialog').waitFor({ state: 'hidden' });
+
+      // The add form sent empty says what each field needs.
+      await page.getByTestId('add-node-count').fill('');
+      await page.getByTestId('add-node-submit').click();
+      await page.getByTestId('add-node-name').and(page.locator('[aria-invalid="true"]')).waitFor();
+      await expectAccessible(page, `cluster, add-node form errors, ${locale}`);
+    });
+
     test(`should pass on the not-found page, signed out and signed in (${locale})`, async () => {
       const user = await server.register('a11y-missing');
       const page = await pageIn(locale);
