@@ -280,7 +280,7 @@ export const en = {
   'admin.confirmStart': 'Start',
 
   'job.node': 'Runs on',
-  'job.allocation': '{node} · GPUs {indices}',
+  'job.gpuIndices': 'GPUs {indices}',
 
   'errors.insufficientCapacity': 'Needs {requested} {type}, {free} free on the best node ({total} free in all).',
 } as const;

@@ -279,7 +279,7 @@ export const fa: Record<MessageKey, string> = {
   'admin.confirmStart': 'شروع',
 
   'job.node': 'محل اجرا',
-  'job.allocation': '{node} · GPUهای {indices}',
+  'job.gpuIndices': 'GPUهای {indices}',
 
   'errors.insufficientCapacity': '{requested} GPU از نوع {type} لازم است؛ بهترین گره {free} GPU آزاد دارد (در مجموع {total} آزاد).',
 };
