@@ -12,6 +12,8 @@ export interface Closed {
 
 export class Subscription<T = any> {
   readonly received: T[] = [];
+  /** When each of `received` arrived (Date.now()), for latency and spacing checks. */
+  readonly receivedAt: number[] = [];
   readonly errors: unknown[] = [];
   completed = false;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
@@ -25,7 +27,10 @@ export class Subscription<T = any> {
       { query, variables },
       {
         next: (value) => {
-          if (value.data) this.received.push(value.data as T);
+          if (value.data) {
+            this.received.push(value.data as T);
+            this.receivedAt.push(Date.now());
+          }
           if (value.errors) this.errors.push(...value.errors);
           this.poke();
         },
