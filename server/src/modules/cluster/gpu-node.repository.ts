@@ -2,7 +2,8 @@ import { EntityRepository, LockMode } from '@mikro-orm/postgresql';
 import type { GpuNode, GpuNodeState } from './gpu-node.entity.js';
 import type { NodeCapacity } from './placement.js';
 
-interface CapacityRow {
+/** A row of `CAPACITIES_SQL`. */
+export interface CapacityRow {
   id: string;
   name: string;
   gpu_type: string;
