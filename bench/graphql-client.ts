@@ -29,6 +29,22 @@ export const JOBS_PAGE = `query Jobs($first: Int!, $after: String) {
 }
 ${JOB_FIELDS}`;
 
+/** Starting an approved job, as the admin's start button does (web/src/features/admin/start-job.graphql). */
+export const START_JOB = `mutation StartJob($id: ID!, $nodeId: ID) {
+  startJob(id: $id, nodeId: $nodeId) { ...JobFields allocation { gpuIndices node { id name } } }
+}
+${JOB_FIELDS}`;
+
+/** Every GPU type's pool, as the Cluster page asks for it (web/src/features/cluster/gpu-pool-fields.graphql). */
+export const CLUSTER = `query Cluster {
+  cluster { gpuType nodes totalGpus upGpus allocatedGpus freeGpus drainingGpus largestFreeBlock largestNodeGpus queuedJobs queuedGpus }
+}`;
+
+/** Allocated GPUs per bucket of a window, as the Cluster page's chart asks for them (web/src/features/cluster/utilization.graphql). */
+export const UTILIZATION = `query Utilization($from: DateTime!, $to: DateTime!, $buckets: Int!, $gpuType: String) {
+  utilization(from: $from, to: $to, buckets: $buckets, gpuType: $gpuType) { at allocatedGpus capacityGpus }
+}`;
+
 /** The live updates the web app subscribes to. */
 export const JOB_STATUS_CHANGED = `subscription JobStatusChanged {
   jobStatusChanged { previousStatus status progress at job { ...JobFields } }

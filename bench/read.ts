@@ -45,12 +45,12 @@ interface Walk {
   after: { createdAt: Date; id: string } | null;
 }
 
-async function explain(pool: pg.Pool, query: { text: string; values: unknown[] }): Promise<string> {
+export async function explain(pool: pg.Pool, query: { text: string; values: unknown[] }): Promise<string> {
   const { rows } = await pool.query<{ 'QUERY PLAN': string }>(`explain (analyze, buffers) ${query.text}`, query.values);
   return rows.map((r) => r['QUERY PLAN']).join('\n');
 }
 
-function executionMs(plan: string): number {
+export function executionMs(plan: string): number {
   return Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? Number.NaN);
 }
 

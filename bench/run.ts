@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { runCapacity } from './capacity.js';
 import { startDatabaseServer } from './database.js';
 import { runLive } from './live.js';
 import { runRead } from './read.js';
@@ -26,6 +27,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<S
   live: runLive,
   worker: runWorker,
   start: runStart,
+  capacity: runCapacity,
 };
 
 function say(line: string): void {

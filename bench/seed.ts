@@ -113,5 +113,130 @@ export async function settleQuotas(pool: pg.Pool): Promise<void> {
 
 /** Refreshes statistics and the visibility map after a bulk load, as autovacuum eventually would. */
 export async function vacuumAnalyze(pool: pg.Pool): Promise<void> {
-  await pool.query('vacuum (analyze) users, jobs, user_quotas, job_events');
+  await pool.query('vacuum (analyze) users, jobs, user_quotas, job_events, gpu_nodes, gpu_allocations');
+}
+
+/**
+ * A GPU inventory: `nodesPerType` UP nodes of `gpusPerNode` GPUs for each type, named as
+ * GPU_INVENTORY names them (`a100-1`, `a100-2`, …).
+ */
+export async function seedGpuNodes(
+  pool: pg.Pool,
+  { gpuTypes, nodesPerType, gpusPerNode }: { gpuTypes: readonly string[]; nodesPerType: number; gpusPerNode: number },
+): Promise<void> {
+  await pool.query(
+    `insert into gpu_nodes (id, name, gpu_type, gpu_count, state, created_at)
+     select gen_random_uuid(), lower(t.gpu_type) || '-' || k, t.gpu_type, $3, 'UP', now() - interval '30 days'
+       from unnest($1::text[]) as t(gpu_type)
+       cross join generate_series(1, $2::int) as k`,
+    [gpuTypes, nodesPerType, gpusPerNode],
+  );
+}
+
+/**
+ * Fills the inventory with RUNNING one-GPU jobs shared round-robin by every USER, each holding
+ * one GPU (its allocation row written with it, as `startJob` leaves it). Node number k, in type
+ * and name order, gets `perNode + (k mod 5) − 2` of them on its lowest indices, so nodes differ
+ * in how full they are and best fit has a real choice; with a node count divisible by 5 that is
+ * exactly `perNode` a node on average. Their starts are spread over the last 48 hours.
+ *
+ * @returns how many jobs it placed.
+ */
+export async function seedHeldAllocations(pool: pg.Pool, { perNode }: { perNode: number }): Promise<number> {
+  const { rowCount } = await pool.query(
+    `with node as (
+       select id, gpu_type, gpu_count, (row_number() over (order by gpu_type, name) - 1)::int as k
+         from gpu_nodes where removed_at is null),
+     slot as materialized (
+       select gen_random_uuid() as job_id, n.id as node_id, n.gpu_type, i as gpu_index,
+              row_number() over (order by n.k, i) as g
+         from node n
+        cross join lateral generate_series(0, least(n.gpu_count, greatest(0, $1::int + n.k % 5 - 2)) - 1) as i),
+     placed as materialized (
+       select s.*, date_trunc('milliseconds', now() - ((s.g * 7919) % 2880) * interval '1 minute') as started_at from slot s),
+     owners as (select array_agg(id order by id) as ids from users where role = 'USER'),
+     job as (
+       insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress,
+                         created_at, approved_at, started_at, sim_outcome, sim_run_hours, sim_hours_done, sim_advanced_at)
+       select p.job_id, owners.ids[1 + p.g % cardinality(owners.ids)], 'capacity-run-' || p.g, p.gpu_type, 1, 72, 72,
+              to_char((p.started_at - interval '10 minutes') at time zone 'UTC', 'YYYY-MM'), 'RUNNING', 0,
+              p.started_at - interval '10 minutes', p.started_at - interval '5 minutes', p.started_at,
+              'COMPLETED', 60, 0, p.started_at
+         from placed p cross join owners
+       returning id)
+     insert into gpu_allocations (job_id, gpu_index, node_id, allocated_at)
+     select p.job_id, p.gpu_index, p.node_id, p.started_at from placed p`,
+    [perNode],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * A history of finished jobs of `gpusPerJob` GPUs each, run for 1 to 6 hours at times spread
+ * over the last `days` days on nodes all over the inventory, with their released allocation rows:
+ * what utilization reads besides the running jobs.
+ */
+export async function seedAllocationHistory(
+  pool: pg.Pool,
+  { jobs, gpusPerJob, days }: { jobs: number; gpusPerJob: number; days: number },
+): Promise<void> {
+  await pool.query(
+    `with node as (
+       select id, gpu_type, gpu_count, (row_number() over (order by gpu_type, name) - 1)::int as k
+         from gpu_nodes where removed_at is null),
+     nodes as (select count(*)::int as n from node),
+     run as materialized (
+       select gen_random_uuid() as job_id, g, n.id as node_id, n.gpu_type, least($2::int, n.gpu_count) as gpus, t.at,
+              t.at + (1 + g % 6) * interval '1 hour' as until
+         from generate_series(1, $1::int) as g
+        cross join nodes
+         join node n on n.k = (g::bigint * 7919) % nodes.n
+        cross join lateral (
+          select date_trunc('milliseconds', now() - $3::int * interval '1 day'
+                 + ((g::bigint * 104729) % $1)::float8 / $1 * ($3::int * interval '1 day' - interval '7 hours')) as at) t),
+     owners as (select array_agg(id order by id) as ids from users where role = 'USER'),
+     job as (
+       insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress,
+                         charged_gpu_hours, created_at, approved_at, started_at, finished_at,
+                         sim_outcome, sim_run_hours, sim_hours_done, sim_advanced_at)
+       select r.job_id, owners.ids[1 + r.g % cardinality(owners.ids)], 'capacity-done-' || r.g, r.gpu_type, r.gpus, 8, 8 * r.gpus,
+              to_char((r.at - interval '30 minutes') at time zone 'UTC', 'YYYY-MM'), 'COMPLETED', 100,
+              r.gpus * (1 + r.g % 6), r.at - interval '30 minutes', r.at - interval '10 minutes', r.at, r.until,
+              'COMPLETED', 1 + r.g % 6, 1 + r.g % 6, r.until
+         from run r cross join owners
+       returning id)
+     insert into gpu_allocations (job_id, gpu_index, node_id, allocated_at, released_at)
+     select r.job_id, i, r.node_id, r.at, r.until from run r cross join lateral generate_series(0, r.gpus - 1) as i`,
+    [jobs, gpusPerJob, days],
+  );
+}
+
+/**
+ * APPROVED one-GPU jobs waiting to start, `perType[type]` of each type, named `prefix-…`.
+ *
+ * @returns their ids, the types taking turns (A100, H100, …, A100, …), so consecutive starts
+ *   spread over the types.
+ */
+export async function seedApprovedJobs(pool: pg.Pool, perType: ReadonlyMap<string, number>, prefix: string): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `with owners as (select array_agg(id order by id) as ids from users where role = 'USER'),
+     wanted as (select * from unnest($1::text[], $2::int[]) as w(gpu_type, n)),
+     job as (
+       select gen_random_uuid() as id, w.gpu_type, k, row_number() over (order by k, w.gpu_type) as g
+         from wanted w cross join lateral generate_series(1, w.n) as k),
+     inserted as (
+       insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress, created_at, approved_at)
+       select j.id, owners.ids[1 + j.g % cardinality(owners.ids)], $3 || '-' || j.g, j.gpu_type, 1, 1, 1,
+              to_char(now() at time zone 'UTC', 'YYYY-MM'), 'APPROVED', 0, now() - interval '1 minute', now()
+         from job j cross join owners
+       returning id)
+     select j.id from job j order by j.g`,
+    [[...perType.keys()], [...perType.values()], prefix],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Deletes the jobs named `prefix-…`, with their events and allocations (both cascade). */
+export async function deleteJobsNamed(pool: pg.Pool, prefix: string): Promise<void> {
+  await pool.query(`delete from jobs where name like $1 || '-%'`, [prefix]);
 }

@@ -6,7 +6,7 @@
  * |---|---|
  * | `BENCH_QUICK=1` | small sizes and one run per figure |
  * | `BENCH_RUNS` | runs per figure (default 3, quick 1) |
- * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start |
+ * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity |
  * | `BENCH_PROFILE=1` | servers under test write V8 CPU profiles; their top functions go in the results |
  * | `BENCH_RESULTS` | where to write the results (default `bench/RESULTS.md`) |
  * | `DATABASE_URL` | a PostgreSQL server to use instead of an embedded one |
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { loadConfig } from '../server/src/config.js';
 import { ROOT } from './server-process.js';
 
-export const SCENARIOS = ['submit', 'read', 'live', 'worker', 'start'] as const;
+export const SCENARIOS = ['submit', 'read', 'live', 'worker', 'start', 'capacity'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchSettings {
@@ -50,6 +50,23 @@ export interface BenchSettings {
   };
   worker: { jobs: number; tickMs: number; windowMs: number };
   start: { runs: number };
+  capacity: {
+    gpuTypes: string[];
+    nodesPerType: number;
+    gpusPerNode: number;
+    /** Running one-GPU jobs per node on average (each node gets this ± 2). */
+    heldPerNode: number;
+    /** Finished jobs in the allocation history, of `historyGpusPerJob` GPUs each. */
+    historyJobs: number;
+    historyGpusPerJob: number;
+    historyDays: number;
+    /** APPROVED jobs waiting while the reads are measured (the pools' queue). */
+    queuedJobs: number;
+    startClients: number[];
+    readClients: number[];
+    warmupMs: number;
+    durationMs: number;
+  };
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -94,5 +111,19 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     },
     worker: { jobs: quick ? 1000 : 10_000, tickMs: 1000, windowMs: quick ? 5000 : 10_000 },
     start: { runs: quick ? 1 : 5 },
+    capacity: {
+      gpuTypes: ['A100', 'H100', 'H200', 'L40S'],
+      nodesPerType: quick ? 50 : 250,
+      gpusPerNode: 16,
+      heldPerNode: 10,
+      historyJobs: quick ? 10_000 : 50_000,
+      historyGpusPerJob: 2,
+      historyDays: 7,
+      queuedJobs: 400,
+      startClients: [1, 8, 32],
+      readClients: [1, 8],
+      warmupMs: 500,
+      durationMs: quick ? 1500 : 2500,
+    },
   };
 }
