@@ -273,7 +273,7 @@ export const en = {
   'submit.errors.gpuCountTooLarge': 'The largest {type} node has {max} GPUs.',
 
   'admin.action.startOn': 'Start on…',
-  'admin.actionLabel.startOn': 'Start {name} on a node you choose',
+  'admin.actionLabel.startOn': 'Start on a chosen node: {name}',
   'admin.startNode': 'Node for {name}',
   'admin.bestFit': 'Best fit',
   'admin.nodeOption': '{name} · {free} of {total} free',

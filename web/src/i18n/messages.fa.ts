@@ -272,7 +272,7 @@ export const fa: Record<MessageKey, string> = {
   'submit.errors.gpuCountTooLarge': 'بزرگ‌ترین گرهٔ {type} فقط {max} GPU دارد.',
 
   'admin.action.startOn': 'شروع روی…',
-  'admin.actionLabel.startOn': 'شروع {name} روی گرهٔ انتخابی',
+  'admin.actionLabel.startOn': 'شروع روی گرهٔ انتخابی: {name}',
   'admin.startNode': 'گره برای {name}',
   'admin.bestFit': 'بهترین جا',
   'admin.nodeOption': '{name} · {free} از {total} آزاد',
