@@ -12,6 +12,7 @@ import { addNode, freshGpuType, jobIn, runningJob, updateNode } from '../../serv
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD, type TestServer } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
 import {
+  countLoads,
   APP_LOCALES,
   fillJobForm,
   launchBrowser,
@@ -24,13 +25,6 @@ import {
   type AppLocale,
   waitLive,
 } from './support.js';
-
-/** Counts full page loads of `page` from now on (an SPA navigation is not one). */
-function countLoads(page: Page): () => number {
-  let loads = 0;
-  page.on('load', () => (loads += 1));
-  return () => loads;
-}
 
 /** The pool card of `gpuType` on the Cluster page. */
 function poolCard(page: Page, gpuType: string) {

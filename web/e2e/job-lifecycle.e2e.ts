@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
 import {
+  countLoads,
   fillJobForm,
   launchBrowser,
   myJobRow,
@@ -60,13 +61,6 @@ async function startRecording(page: Page, id: string): Promise<void> {
 
 async function recordingOf(page: Page): Promise<Recording | undefined> {
   return page.evaluate(() => (window as unknown as { __e2e?: Recording }).__e2e);
-}
-
-/** Counts full page loads of `page` from now on (an SPA navigation is not one). */
-function countLoads(page: Page): () => number {
-  let loads = 0;
-  page.on('load', () => (loads += 1));
-  return () => loads;
 }
 
 describe('a job in the browser, live', () => {

@@ -121,6 +121,13 @@ export async function sessionUser(page: Page): Promise<{ id: string; email: stri
   return JSON.parse(raw) as { id: string; email: string; role: string };
 }
 
+/** Counts full page loads of `page` from now on (an SPA navigation is not one). */
+export function countLoads(page: Page): () => number {
+  let loads = 0;
+  page.on('load', () => (loads += 1));
+  return () => loads;
+}
+
 /** Waits until the app's subscription socket is up, so no live update can be missed. */
 export async function waitLive(page: Page): Promise<void> {
   await page.locator('[data-testid="live-status"][data-state="live"]').waitFor();
