@@ -28,7 +28,7 @@ export interface PoolRecord {
 }
 
 export const POOLS_SQL = `
-with node as (
+with node as materialized (
   select n.gpu_type, n.gpu_count, n.state,
          (select count(*) from gpu_allocations a where a.node_id = n.id and a.released_at is null)::int as held
     from gpu_nodes n
@@ -160,7 +160,7 @@ held as (
    cross join p
    where ($1::text is null or g.gpu_type = $1)
      and a.allocated_at < p.t1
-     and (a.released_at is null or a.released_at > p.t0)
+     and coalesce(a.released_at, 'infinity'::timestamptz) > p.t0
    group by a.job_id, a.allocated_at, a.released_at, p.t0, p.t1),
 step as (
   select s as t, gpus as d from held where s < e

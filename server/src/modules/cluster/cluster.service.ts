@@ -172,9 +172,10 @@ export class ClusterService {
   }
 
   /**
-   * Creates the first inventory from GPU_INVENTORY when there has never been a node, then places
-   * running jobs that hold no GPU (started before the inventory existed) on the best fit; those
-   * that fit nowhere stay unplaced, hold nothing and finish as before.
+   * Creates the first inventory from GPU_INVENTORY when there has never been a node, and then
+   * places the running jobs that hold no GPU (they started before the inventory existed) on the
+   * best fit, oldest first; those that fit nowhere stay unplaced, hold nothing and finish as
+   * before. Later starts leave them alone: a job is not moved onto GPUs in the middle of its run.
    *
    * @returns how many nodes were created and jobs placed.
    */
@@ -182,18 +183,23 @@ export class ClusterService {
     const repo = this.em.getRepository(GpuNode);
     const nodes = inventoryNodes(inventory);
     const seeded = await repo.seedIfEmpty(nodes);
+    if (!seeded) return { nodes: 0, placed: 0 };
     let placed = 0;
+    // The smallest request of each type that found no room: larger ones need not try.
+    const refused = new Map<string, number>();
     for (const job of await repo.unplacedRunning()) {
+      if (job.gpuCount >= (refused.get(job.gpuType) ?? Infinity)) continue;
       try {
         await this.em.transactional((tx) => allocateGpus(tx, job, job.startedAt));
         placed += 1;
       } catch (error) {
         // INSUFFICIENT_CAPACITY: it fits nowhere now, so it stays unplaced and finishes normally.
         if (!(error instanceof AppError)) throw error;
+        refused.set(job.gpuType, Math.min(job.gpuCount, refused.get(job.gpuType) ?? Infinity));
       }
     }
-    if (seeded || placed > 0) this.changed();
-    return { nodes: seeded ? nodes.length : 0, placed };
+    this.changed();
+    return { nodes: nodes.length, placed };
   }
 
   private changed(): void {

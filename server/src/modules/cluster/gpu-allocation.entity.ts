@@ -14,8 +14,14 @@ import { GpuNode } from './gpu-node.entity.js';
   name: 'gpu_allocations_held_idx',
   expression: `create unique index "gpu_allocations_held_idx" on "gpu_allocations" ("node_id", "gpu_index") where "released_at" is null`,
 })
-// Utilization reads allocations by time.
+// Utilization reads the allocations that overlap a window: those that started before its end and
+// were not released before its start (still held: until infinity). The second index bounds the
+// start, so a recent window reads only recent and open allocations, however long the history.
 @Index({ name: 'gpu_allocations_allocated_at_idx', properties: ['allocatedAt'] })
+@Index({
+  name: 'gpu_allocations_released_until_idx',
+  expression: `create index "gpu_allocations_released_until_idx" on "gpu_allocations" ((coalesce("released_at", 'infinity'::timestamptz)))`,
+})
 export class GpuAllocation {
   @ManyToOne({ entity: () => Job, primary: true, deleteRule: 'cascade' })
   job!: Rel<Job>;

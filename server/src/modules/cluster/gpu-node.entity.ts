@@ -21,7 +21,7 @@ export enum GpuNodeState {
   expression: `create unique index "gpu_nodes_live_name_idx" on "gpu_nodes" ("name") where "removed_at" is null`,
 })
 @Index({ name: 'gpu_nodes_gpu_type_idx', properties: ['gpuType'] })
-@Check({ name: 'gpu_nodes_gpu_count_check', expression: 'gpu_count between 1 and 64' })
+@Check({ name: 'gpu_nodes_gpu_count_check', expression: '(gpu_count >= 1) AND (gpu_count <= 64)' })
 @Check({ name: 'gpu_nodes_name_check', expression: `name ~ '^[a-z0-9-]{1,63}$'` })
 export class GpuNode {
   [EntityRepositoryType]?: GpuNodeRepository;
