@@ -228,7 +228,7 @@ export const NODE_FIELDS = 'id name gpuType gpuCount state freeGpus gpus { index
 
 /** Every field of a GPU type's pool. */
 export const POOL_FIELDS = `gpuType nodes totalGpus upGpus allocatedGpus freeGpus drainingGpus largestFreeBlock
-  queuedJobs queuedGpus`;
+  largestNodeGpus queuedJobs queuedGpus`;
 
 /** A node as `NODE_FIELDS` selects it. */
 export interface NodeView {

@@ -108,7 +108,7 @@ describe('the GPU inventory', () => {
       expect(node.gpus).toEqual([0, 1, 2, 3].map((index) => ({ index, job: null })));
       expect(await gpuTypes()).toContain(gpuType);
       expect(await poolOf(server, gpuType, user)).toEqual({
-        gpuType, nodes: 1, totalGpus: 4, upGpus: 4, allocatedGpus: 0, freeGpus: 4, drainingGpus: 0, largestFreeBlock: 4, queuedJobs: 0, queuedGpus: 0,
+        gpuType, nodes: 1, totalGpus: 4, upGpus: 4, allocatedGpus: 0, freeGpus: 4, drainingGpus: 0, largestFreeBlock: 4, largestNodeGpus: 4, queuedJobs: 0, queuedGpus: 0,
       });
       expect((await submitJob(server, user, { gpuType, gpuCount: 4 })).gpuType).toBe(gpuType);
       expectBadInput(await createJob(server, user, { gpuType, gpuCount: 5 }), 'gpuCount', `the largest ${gpuType} node has 4 GPUs`);
@@ -271,7 +271,7 @@ describe('the GPU inventory', () => {
       expect(res.errors).toBeUndefined();
       // Three GPUs fit the 4-GPU node best, leaving the 8-GPU node whole.
       expect(res.data!.cluster.find((p) => p.gpuType === gpuType)).toEqual({
-        gpuType, nodes: 2, totalGpus: 12, upGpus: 12, allocatedGpus: 3, freeGpus: 9, drainingGpus: 0, largestFreeBlock: 8, queuedJobs: 2, queuedGpus: 5,
+        gpuType, nodes: 2, totalGpus: 12, upGpus: 12, allocatedGpus: 3, freeGpus: 9, drainingGpus: 0, largestFreeBlock: 8, largestNodeGpus: 8, queuedJobs: 2, queuedGpus: 5,
       });
       const types = res.data!.cluster.map((p) => p.gpuType);
       expect(types).toEqual([...types].sort());
