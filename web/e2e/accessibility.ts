@@ -45,6 +45,12 @@ export function describeViolation(violation: Result): string {
 /** Runs axe-core on the whole of `page` as it is now and returns its WCAG 2.1 A/AA violations. */
 export async function axeViolations(page: Page): Promise<Result[]> {
   await injectAxe(page);
+  // Colours are judged at rest: a button still fading from its hover or focus colours (Bootstrap's
+  // 0.15 s transitions after a click) would be measured halfway. Endless animations (spinners,
+  // striped progress bars) are left alone.
+  await page.evaluate(() =>
+    Promise.all(document.getAnimations().filter((a) => a instanceof CSSTransition).map((a) => a.finished.catch(() => undefined))),
+  );
   const results = await page.evaluate(
     (options) => (window as unknown as { axe: { run(context: Document, options: RunOptions): Promise<AxeResults> } }).axe.run(document, options),
     RUN_OPTIONS,
