@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentDir, formatMonth, setLocale, t } from './index';
+import { currentDir, formatClock, formatMonth, formatOrdinal, setLocale, t } from './index';
 import { en } from './messages.en';
 import { fa } from './messages.fa';
 
@@ -27,6 +27,25 @@ describe('i18n', () => {
     expect(localStorage.getItem('gpuaas.locale')).toBe('fa');
     setLocale('en');
     expect(currentDir.value).toBe('ltr');
+  });
+
+  it('should write ordinals by the rules of each language', () => {
+    expect([1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111, 1002].map(formatOrdinal)).toEqual([
+      '1st', '2nd', '3rd', '4th', '10th', '11th', '12th', '13th', '21st', '22nd', '23rd', '101st', '111th', '1002nd',
+    ]);
+    setLocale('fa');
+    expect([1, 2, 3, 10, 11, 1002].map(formatOrdinal)).toEqual(['اولین', 'دومین', 'سومین', 'دهمین', '۱۱مین', '۱۰۰۲مین']);
+  });
+
+  it('should give a time of today as a clock time, and another day with its date', () => {
+    const now = new Date('2025-12-03T23:30:00Z');
+    const plain = (text: string) => text.replace(/\s/g, ' ');
+    expect(plain(formatClock('2025-12-03T08:05:00Z', now, 'UTC'))).toBe('8:05 AM');
+    expect(plain(formatClock('2025-12-04T00:15:00Z', now, 'UTC'))).toBe('Dec 4, 12:15 AM');
+    // Whether it is today is judged where the time is shown: in Tehran both are on the 4th.
+    expect(plain(formatClock('2025-12-04T00:15:00Z', now, 'Asia/Tehran'))).toBe('3:45 AM');
+    setLocale('fa');
+    expect(formatClock('2025-12-03T08:05:00Z', now, 'UTC')).toBe('۸:۰۵');
   });
 
   it('should name the quota month in the Gregorian calendar', () => {

@@ -42,6 +42,35 @@ export function formatDateTime(iso: string | null | undefined, style: 'medium' |
   return new Intl.DateTimeFormat(localeInfo(state.locale).intl, options).format(new Date(iso));
 }
 
+/**
+ * Formats a moment as a clock time ("4:40 PM"), with the date in front when it is not on the
+ * same calendar day as `now` ("Dec 3, 4:40 PM"), in the current language's calendar and digits.
+ * "Same day" is judged in `timeZone` (the user's own unless given), the zone the time is shown in.
+ */
+export function formatClock(iso: string, now: Date = new Date(), timeZone?: string): string {
+  const intl = localeInfo(state.locale).intl;
+  const moment = new Date(iso);
+  const day = new Intl.DateTimeFormat(intl, { year: 'numeric', month: 'numeric', day: 'numeric', timeZone });
+  const options: Intl.DateTimeFormatOptions =
+    day.format(moment) === day.format(now)
+      ? { hour: 'numeric', minute: '2-digit', timeZone }
+      : { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZone };
+  return new Intl.DateTimeFormat(intl, options).format(moment);
+}
+
+/**
+ * A place in a line as an ordinal adjective: "3rd", "سومین". The first ten are words of the
+ * catalogue (Persian writes them as words); later places take the suffix that the language's
+ * ordinal plural rules pick ("21st", "22nd"; "۲۱مین").
+ */
+export function formatOrdinal(place: number): string {
+  if (Number.isInteger(place) && place >= 1 && place <= 10) return t(`ordinal.${place}` as MessageKey);
+  const category = new Intl.PluralRules(localeInfo(state.locale).intl, { type: 'ordinal' }).select(place);
+  const key: MessageKey = category === 'one' || category === 'two' || category === 'few' ? `ordinal.${category}` : 'ordinal.other';
+  // The digits go in unseparated: "1,001st" reads worse than "1001st".
+  return t(key, { n: new Intl.NumberFormat(localeInfo(state.locale).intl, { useGrouping: false }).format(place) });
+}
+
 /** Formats a quota month (`YYYY-MM`, UTC) as its name: the Gregorian month the quota counts. */
 export function formatMonth(month: string): string {
   const [year, monthNumber] = month.split('-').map(Number);
@@ -82,7 +111,7 @@ export const currentDir = computed(() => localeInfo(state.locale).dir);
 
 /** What components use: `t`, the language and direction, and the formatters. */
 export function useI18n() {
-  return { t, locale: currentLocale, dir: currentDir, setLocale, formatNumber, formatDateTime, formatMonth };
+  return { t, locale: currentLocale, dir: currentDir, setLocale, formatNumber, formatDateTime, formatMonth, formatClock, formatOrdinal };
 }
 
 export type { MessageKey };
