@@ -1,0 +1,720 @@
+/**
+ * The scheduler's plan as a pure function of plain data: no database, no clock, no I/O. The
+ * scheduler (worker role) starts what the plan says starts now; every API process serves the
+ * same function's estimates and reasons. Times are milliseconds since the epoch.
+ */
+
+/** Why a waiting job has not started (SPEC §8). */
+export enum PendingReason {
+  /** PENDING: an admin has not approved it yet. */
+  AWAITING_APPROVAL = 'AWAITING_APPROVAL',
+  /** Its GPUs are free now: in MANUAL an admin may start it, in AUTO the scheduler is starting it. */
+  AWAITING_START = 'AWAITING_START',
+  /** It is at the head of its queue and not enough GPUs are free on one node. */
+  WAITING_FOR_GPUS = 'WAITING_FOR_GPUS',
+  /** Jobs ahead of it in its queue go first. */
+  BEHIND_HIGHER_PRIORITY = 'BEHIND_HIGHER_PRIORITY',
+  /** No live node of its type (in any state) has as many GPUs as it asks for. */
+  NO_NODE_FITS = 'NO_NODE_FITS',
+  /** The nodes big enough for it are DRAINING or DOWN. */
+  NODES_UNAVAILABLE = 'NODES_UNAVAILABLE',
+}
+
+export type PlanNodeState = 'UP' | 'DRAINING' | 'DOWN';
+
+/** A live (not removed) node. */
+export interface PlanNode {
+  id: string;
+  name: string;
+  gpuType: string;
+  gpuCount: number;
+  state: PlanNodeState;
+}
+
+/** A running job holding `gpuCount` GPUs of `nodeId`. */
+export interface PlanRunning {
+  id: string;
+  nodeId: string;
+  gpuCount: number;
+  /** When it ends if it uses its whole time limit (ms). */
+  endBy: number;
+  /** When it likely ends (ms), at most `endBy`. */
+  likelyEnd: number;
+}
+
+/** A PENDING or APPROVED job. */
+export interface PlanWaiting {
+  id: string;
+  ownerId: string;
+  gpuType: string;
+  gpuCount: number;
+  status: 'PENDING' | 'APPROVED';
+  /** Higher first (`setJobPriority`, default 0). */
+  priority: number;
+  /** The owner's GPU-hours charged or running this month ÷ their monthly limit: lower first. */
+  fairShare: number;
+  approvedAt: number | null;
+  createdAt: number;
+  /** Its time limit as a duration (ms). */
+  limitMs: number;
+  /** How long it likely runs (ms), at most `limitMs`. */
+  likelyMs: number;
+}
+
+export interface PlanInput {
+  now: number;
+  nodes: readonly PlanNode[];
+  running: readonly PlanRunning[];
+  /** Waiting jobs in any order: the planner orders them. */
+  waiting: readonly PlanWaiting[];
+  /** EASY backfill on or off. */
+  backfill: boolean;
+}
+
+/** The plan's answer for one waiting job. */
+export interface JobPlan {
+  id: string;
+  gpuType: string;
+  /** 1-based place among its type's APPROVED jobs in queue order; a PENDING job's place if approved now. */
+  position: number;
+  jobsAhead: number;
+  /** Planned start when every job uses its whole time limit; null when it cannot be planned. */
+  startBy: number | null;
+  /** Planned start with likely run times; null when it cannot be planned. Never later than startBy. */
+  likelyStart: number | null;
+  reason: PendingReason;
+  /** GPUs of its type free now on UP nodes. */
+  gpusFree: number;
+  /** GPUs on the largest live node of its type (0 when none). */
+  largestNode: number;
+  /**
+   * The UP node the startBy run starts it on, by best fit; null when it cannot be planned. A model
+   * of where it would go, not a promise: by then the cluster will have changed.
+   */
+  plannedNodeId: string | null;
+}
+
+export interface Plan {
+  now: number;
+  /** Every waiting job's answer, by id. */
+  jobs: Map<string, JobPlan>;
+  /** Each type's APPROVED job ids in queue order. */
+  queues: Map<string, string[]>;
+  /** APPROVED jobs that start now under the rules, in the order to start them (the AUTO scheduler's work). */
+  startNow: string[];
+}
+
+/**
+ * A running job past its end still holds its GPUs at `now`: the plan frees them this much later at
+ * the earliest, so nothing it starts now counts on GPUs that are not free yet.
+ */
+const OVERDUE_GRACE_MS = 1;
+
+/** "No job" or "no node" in the simulation's index arrays. */
+const NONE = -1;
+
+/** When a job joined its queue: a PENDING job (or one without an approval time) as if approved now. */
+function queuedAt(job: PlanWaiting, now: number): number {
+  return job.status === 'APPROVED' && job.approvedAt !== null ? job.approvedAt : now;
+}
+
+/**
+ * Queue order (SPEC §8), a total order: priority higher first; then fair share lower first, so
+ * owners who used less of their month go first; then approval time, first come first served; then
+ * creation time and id, so the order never depends on the order of the input.
+ */
+export function compareQueue(a: PlanWaiting, b: PlanWaiting, now: number): number {
+  return (
+    b.priority - a.priority ||
+    a.fairShare - b.fairShare ||
+    queuedAt(a, now) - queuedAt(b, now) ||
+    a.createdAt - b.createdAt ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** One GPU type's cluster as the plan sees it now. */
+interface TypeCluster {
+  /** UP nodes in name order: a node's index is its rank, so the lowest index wins best-fit ties. */
+  up: PlanNode[];
+  /**
+   * Running jobs on UP nodes, with their node's index. Those on DRAINING or DOWN nodes are left
+   * out: those nodes take nothing new, so what their jobs free is of no use to the queue.
+   */
+  running: { node: number; job: PlanRunning }[];
+  /** GPUs of the largest UP node: a larger job cannot be planned. */
+  largestUp: number;
+  /** GPUs of the largest live node in any state. */
+  largestLive: number;
+}
+
+function emptyCluster(): TypeCluster {
+  return { up: [], running: [], largestUp: 0, largestLive: 0 };
+}
+
+function byName(a: PlanNode, b: PlanNode): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Every type's cluster: its nodes, and the running jobs attached to the UP node they hold GPUs on. */
+function clustersByType(nodes: readonly PlanNode[], running: readonly PlanRunning[]): Map<string, TypeCluster> {
+  const clusters = new Map<string, TypeCluster>();
+  const upIndex = new Map<string, { cluster: TypeCluster; index: number }>();
+  for (const node of [...nodes].sort(byName)) {
+    const cluster = clusters.get(node.gpuType) ?? emptyCluster();
+    clusters.set(node.gpuType, cluster);
+    cluster.largestLive = Math.max(cluster.largestLive, node.gpuCount);
+    if (node.state !== 'UP') continue;
+    upIndex.set(node.id, { cluster, index: cluster.up.length });
+    cluster.up.push(node);
+    cluster.largestUp = Math.max(cluster.largestUp, node.gpuCount);
+  }
+  for (const job of running) {
+    const at = upIndex.get(job.nodeId);
+    if (at !== undefined) at.cluster.running.push({ node: at.index, job });
+  }
+  return clusters;
+}
+
+/** GPUs free now on each UP node: its size less what its running jobs hold. */
+function freeNow(cluster: TypeCluster): Int32Array {
+  const free = Int32Array.from(cluster.up, (node) => node.gpuCount);
+  for (const { node, job } of cluster.running) free[node]! -= job.gpuCount;
+  return free;
+}
+
+/** A placeable APPROVED job as the simulation sees it. */
+interface QueuedJob {
+  gpus: number;
+  limitMs: number;
+  likelyMs: number;
+}
+
+/** The distinct job sizes of a queue, ascending. */
+function jobSizes(queue: readonly QueuedJob[]): number[] {
+  return [...new Set(queue.map((job) => job.gpus))].sort((a, b) => a - b);
+}
+
+/** What one simulated run planned for a type's queue of placeable jobs. */
+interface RunResult {
+  /** Each queued job's start; NaN when the run never started it. */
+  start: Float64Array;
+  /** Each queued job's UP node (its index); NONE when not started. */
+  node: Int32Array;
+  /** Queued jobs started at `now`, in the order they started. */
+  startedNow: number[];
+}
+
+/**
+ * UP nodes bucketed by how many GPUs they have free, each bucket a bitset over node ranks: whether
+ * a job fits, and the best fit (the fewest free that still fit, then the lowest name), cost
+ * O(largest node) instead of a pass over every node. A node whose running jobs hold more than it
+ * has (the database's constraint forbids it) counts as having none free.
+ */
+class FreeIndex {
+  private readonly words: number;
+  private readonly bits: Uint32Array;
+  private readonly sizes: Int32Array;
+
+  constructor(nodes: number, private readonly maxFree: number) {
+    this.words = (nodes + 31) >>> 5;
+    this.bits = new Uint32Array((maxFree + 1) * this.words);
+    this.sizes = new Int32Array(maxFree + 1);
+  }
+
+  add(node: number, free: number): void {
+    const bucket = Math.max(0, free);
+    this.bits[bucket * this.words + (node >>> 5)]! |= 1 << (node & 31);
+    this.sizes[bucket]! += 1;
+  }
+
+  /** Takes `node` out of the bucket of `free`, the count `add` was given. */
+  remove(node: number, free: number): void {
+    const bucket = Math.max(0, free);
+    this.bits[bucket * this.words + (node >>> 5)]! &= ~(1 << (node & 31));
+    this.sizes[bucket]! -= 1;
+  }
+
+  /** The node best fit for `need` GPUs now, or NONE. */
+  bestFit(need: number): number {
+    for (let free = need; free <= this.maxFree; free += 1) {
+      if (this.sizes[free]! > 0) return this.lowestIn(free);
+    }
+    return NONE;
+  }
+
+  /** The most GPUs free on one node (0 when none is). */
+  largest(): number {
+    for (let free = this.maxFree; free > 0; free -= 1) if (this.sizes[free]! > 0) return free;
+    return 0;
+  }
+
+  private lowestIn(free: number): number {
+    const base = free * this.words;
+    for (let word = 0; word < this.words; word += 1) {
+      const bits = this.bits[base + word]!;
+      if (bits !== 0) return (word << 5) + 31 - Math.clz32(bits & -bits);
+    }
+    return NONE;
+  }
+}
+
+/** A binary min-heap of (time, job) release events over typed arrays. */
+class ReleaseHeap {
+  private readonly times: Float64Array;
+  private readonly jobs: Int32Array;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.times = new Float64Array(capacity);
+    this.jobs = new Int32Array(capacity);
+  }
+
+  /** The earliest release time, or Infinity when nothing is left to release. */
+  peek(): number {
+    return this.size === 0 ? Infinity : this.times[0]!;
+  }
+
+  push(time: number, job: number): void {
+    let at = this.size++;
+    while (at > 0) {
+      const parent = (at - 1) >> 1;
+      if (this.times[parent]! <= time) break;
+      this.times[at] = this.times[parent]!;
+      this.jobs[at] = this.jobs[parent]!;
+      at = parent;
+    }
+    this.times[at] = time;
+    this.jobs[at] = job;
+  }
+
+  /** Removes the earliest event and returns its job. */
+  pop(): number {
+    const top = this.jobs[0]!;
+    const time = this.times[--this.size]!;
+    const job = this.jobs[this.size]!;
+    let at = 0;
+    for (;;) {
+      let child = 2 * at + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && this.times[child + 1]! < this.times[child]!) child += 1;
+      if (this.times[child]! >= time) break;
+      this.times[at] = this.times[child]!;
+      this.jobs[at] = this.jobs[child]!;
+      at = child;
+    }
+    this.times[at] = time;
+    this.jobs[at] = job;
+    return top;
+  }
+}
+
+/**
+ * The queued jobs not started yet, for the backfill pass: per job size, a segment tree over that
+ * size's jobs in queue order holding the shortest time limit below each branch (Infinity once
+ * started). "The first job in queue order that fits in `gpus` GPUs and ends within `room`" is then
+ * one descent per size no larger than `gpus`, not a scan of the queue at every event.
+ */
+class BackfillCandidates {
+  /** The job sizes of the queue, ascending. */
+  private readonly sizes: number[];
+  /** Per size, its jobs' queue indices in queue order. */
+  private readonly members: Int32Array[];
+  private readonly trees: Float64Array[];
+  private readonly leaves: number[];
+  /** Per queued job, the index of its size and its slot among that size's jobs. */
+  private readonly sizeOf: Int32Array;
+  private readonly slotOf: Int32Array;
+
+  constructor(queue: readonly QueuedJob[]) {
+    this.sizes = jobSizes(queue);
+    const sizeIndex = new Map(this.sizes.map((gpus, index) => [gpus, index]));
+    const counts = new Int32Array(this.sizes.length);
+    this.sizeOf = new Int32Array(queue.length);
+    this.slotOf = new Int32Array(queue.length);
+    for (let job = 0; job < queue.length; job += 1) {
+      const size = sizeIndex.get(queue[job]!.gpus)!;
+      this.sizeOf[job] = size;
+      this.slotOf[job] = counts[size]!++;
+    }
+    this.members = Array.from(counts, (count) => new Int32Array(count));
+    this.leaves = Array.from(counts, (count) => 2 ** Math.ceil(Math.log2(Math.max(1, count))));
+    this.trees = this.leaves.map((leaves) => new Float64Array(2 * leaves).fill(Infinity));
+    for (let job = 0; job < queue.length; job += 1) {
+      const size = this.sizeOf[job]!;
+      const slot = this.slotOf[job]!;
+      this.members[size]![slot] = job;
+      this.trees[size]![this.leaves[size]! + slot] = queue[job]!.limitMs;
+    }
+    this.trees.forEach((tree, size) => {
+      for (let at = this.leaves[size]! - 1; at > 0; at -= 1) tree[at] = Math.min(tree[2 * at]!, tree[2 * at + 1]!);
+    });
+  }
+
+  /** The first job in queue order of at most `gpus` GPUs whose time limit is at most `room`; NONE when none. */
+  first(gpus: number, room: number): number {
+    let best = NONE;
+    for (let size = 0; size < this.sizes.length && this.sizes[size]! <= gpus; size += 1) {
+      const tree = this.trees[size]!;
+      if (tree[1]! > room) continue;
+      const leaves = this.leaves[size]!;
+      let at = 1;
+      while (at < leaves) at = tree[2 * at]! <= room ? 2 * at : 2 * at + 1;
+      const job = this.members[size]![at - leaves]!;
+      if (best === NONE || job < best) best = job;
+    }
+    return best;
+  }
+
+  /** A job started: it is no longer a candidate. */
+  remove(job: number): void {
+    const size = this.sizeOf[job]!;
+    const tree = this.trees[size]!;
+    let at = this.leaves[size]! + this.slotOf[job]!;
+    tree[at] = Infinity;
+    for (at >>= 1; at > 0; at >>= 1) tree[at] = Math.min(tree[2 * at]!, tree[2 * at + 1]!);
+  }
+}
+
+/**
+ * For each job size of the queue, every UP node's fit time (when it would have that many GPUs free
+ * if its active jobs end at their time limits) in a min segment tree over the nodes: the shadow
+ * time of a head of that size is the tree's root. A start or an end on a node refreshes only that
+ * node's leaves, so the shadow never costs a pass over every node.
+ */
+class ShadowTimes {
+  private readonly leaves: number;
+  private readonly trees: Float64Array[];
+
+  constructor(readonly needs: readonly number[], nodes: number) {
+    let leaves = 1;
+    while (leaves < nodes) leaves *= 2;
+    this.leaves = leaves;
+    this.trees = needs.map(() => new Float64Array(2 * leaves).fill(Infinity));
+  }
+
+  /** The earliest time some node has `need` GPUs free, every active job ending at its time limit. */
+  of(need: number): number {
+    return this.trees[this.needs.indexOf(need)]![1]!;
+  }
+
+  /** Sets a node's fit time for the `index`-th need; ancestors stop changing where the minimum does. */
+  set(index: number, node: number, time: number): void {
+    const tree = this.trees[index]!;
+    let at = this.leaves + node;
+    tree[at] = time;
+    for (at >>= 1; at > 0; at >>= 1) {
+      const min = Math.min(tree[2 * at]!, tree[2 * at + 1]!);
+      if (tree[at] === min) return;
+      tree[at] = min;
+    }
+  }
+}
+
+/**
+ * One run of the EASY backfill policy over one type, forward in time from `now`. Jobs are numbered
+ * running first (0 … R−1), then queued (R …), in arrays indexed by that number.
+ *
+ * In the `likely` run jobs free their GPUs at their likely end, but every decision (the head's
+ * shadow time, whether a job may backfill) still uses time limits, as the real scheduler does: it
+ * cannot know the likely ends.
+ */
+class Simulation {
+  private readonly running: number;
+  private readonly free: Int32Array;
+  /** Per node, its active jobs sorted by limit end: its shadow for `need` GPUs is where the running sum reaches it. */
+  private readonly active: number[][];
+  private readonly fits: FreeIndex;
+  private readonly gpus: Int32Array;
+  private readonly limitEnd: Float64Array;
+  private readonly nodeOf: Int32Array;
+  private readonly releases: ReleaseHeap;
+  /** The backfill pass's index of jobs not started yet; null with backfill off. */
+  private readonly candidates: BackfillCandidates | null;
+  /** The heads' shadow times; null with backfill off. */
+  private readonly shadows: ShadowTimes | null;
+  private readonly result: RunResult;
+  /** The head: the first queued job not started yet (queue.length once all have). */
+  private head = 0;
+  private clock: number;
+
+  constructor(
+    cluster: TypeCluster,
+    private readonly queue: readonly QueuedJob[],
+    private readonly likely: boolean,
+    backfill: boolean,
+    private readonly now: number,
+  ) {
+    const nodes = cluster.up.length;
+    const jobs = cluster.running.length + queue.length;
+    this.running = cluster.running.length;
+    this.free = freeNow(cluster);
+    this.active = Array.from({ length: nodes }, () => []);
+    this.fits = new FreeIndex(nodes, cluster.largestUp);
+    this.free.forEach((free, node) => this.fits.add(node, free));
+    this.gpus = new Int32Array(jobs);
+    this.limitEnd = new Float64Array(jobs);
+    this.nodeOf = new Int32Array(jobs);
+    this.releases = new ReleaseHeap(jobs);
+    this.candidates = backfill ? new BackfillCandidates(queue) : null;
+    this.shadows = backfill ? new ShadowTimes(jobSizes(queue), nodes) : null;
+    this.result = { start: new Float64Array(queue.length).fill(NaN), node: new Int32Array(queue.length).fill(NONE), startedNow: [] };
+    this.clock = now;
+    cluster.running.forEach(({ node, job }, id) => this.holdRunning(id, node, job));
+    for (let node = 0; node < nodes; node += 1) this.refreshShadows(node);
+  }
+
+  /** Runs the policy until every queued job has started; with backfill off, strictly in queue order. */
+  run(): RunResult {
+    for (;;) {
+      this.startHeads();
+      if (this.head === this.queue.length) break;
+      if (this.candidates !== null) this.backfill(this.candidates);
+      // Only the next end can change what fits: jump to it. With nothing left to end, every UP
+      // node is empty and the head (no larger than the largest UP node) has started.
+      const next = this.releases.peek();
+      if (next === Infinity) break;
+      this.clock = next;
+      while (this.releases.peek() === next) this.release(this.releases.pop());
+    }
+    return this.result;
+  }
+
+  /** A running job holds its GPUs until its end (clamped past `now`: see OVERDUE_GRACE_MS). */
+  private holdRunning(id: number, node: number, job: PlanRunning): void {
+    const limitEnd = Math.max(job.endBy, this.now + OVERDUE_GRACE_MS);
+    const end = this.likely ? Math.min(Math.max(job.likelyEnd, this.now + OVERDUE_GRACE_MS), limitEnd) : limitEnd;
+    this.gpus[id] = job.gpuCount;
+    this.limitEnd[id] = limitEnd;
+    this.nodeOf[id] = node;
+    this.insertActive(node, id);
+    this.releases.push(end, id);
+  }
+
+  /** Step a: start the head of the queue while it fits on some UP node; then the next head. */
+  private startHeads(): void {
+    while (this.head < this.queue.length) {
+      const node = this.fits.bestFit(this.queue[this.head]!.gpus);
+      if (node === NONE) return;
+      this.start(this.head, node);
+      while (this.head < this.queue.length && !Number.isNaN(this.result.start[this.head]!)) this.head += 1;
+    }
+  }
+
+  /**
+   * Step b, EASY backfill: a job behind the head starts now when it fits in GPUs free now and its
+   * time limit ends by the head's shadow time, so it is gone before the head could start and never
+   * delays it. Jobs are taken in queue order, each the first that fits the largest free block and
+   * the time left before the shadow; the pass ends when none does. The head itself never
+   * qualifies: it is larger than every free block, or step a would have started it.
+   */
+  private backfill(candidates: BackfillCandidates): void {
+    let largest = this.fits.largest();
+    if (largest === 0) return;
+    const room = this.shadows!.of(this.queue[this.head]!.gpus) - this.clock;
+    for (let job = candidates.first(largest, room); job !== NONE; job = candidates.first(largest, room)) {
+      this.start(job, this.fits.bestFit(this.queue[job]!.gpus));
+      largest = this.fits.largest();
+      if (largest === 0) return;
+    }
+  }
+
+  /**
+   * Refreshes `node`'s fit times after a start or an end there: walking its active jobs in order of
+   * limit end, each need's time is the end at which its free GPUs reach it. A need it fits now
+   * gets -Infinity; no head asks for such a need, or step a would have started it.
+   */
+  private refreshShadows(node: number): void {
+    if (this.shadows === null) return;
+    const { needs } = this.shadows;
+    const list = this.active[node]!;
+    let free = this.free[node]!;
+    let next = 0;
+    for (let index = 0; index < needs.length; index += 1) {
+      const need = needs[index]!;
+      while (free < need && next < list.length) free += this.gpus[list[next++]!]!;
+      let time = Infinity;
+      if (free >= need) time = next === 0 ? -Infinity : this.limitEnd[list[next - 1]!]!;
+      this.shadows.set(index, node, time);
+    }
+  }
+
+  /** Starts queued job `job` on `node` now, until its limit (or, in the likely run, its likely end). */
+  private start(job: number, node: number): void {
+    const { gpus, limitMs, likelyMs } = this.queue[job]!;
+    const id = this.running + job;
+    this.candidates?.remove(job);
+    this.result.start[job] = this.clock;
+    this.result.node[job] = node;
+    if (this.clock === this.now) this.result.startedNow.push(job);
+    this.gpus[id] = gpus;
+    this.limitEnd[id] = this.clock + limitMs;
+    this.nodeOf[id] = node;
+    this.setFree(node, this.free[node]! - gpus);
+    this.insertActive(node, id);
+    this.refreshShadows(node);
+    this.releases.push(this.clock + (this.likely ? Math.min(likelyMs, limitMs) : limitMs), id);
+  }
+
+  /** A job ends: its GPUs are free again, and its node may now fit the head sooner. */
+  private release(id: number): void {
+    const node = this.nodeOf[id]!;
+    const list = this.active[node]!;
+    list.splice(list.indexOf(id), 1);
+    this.setFree(node, this.free[node]! + this.gpus[id]!);
+    this.refreshShadows(node);
+  }
+
+  private setFree(node: number, free: number): void {
+    this.fits.remove(node, this.free[node]!);
+    this.free[node] = free;
+    this.fits.add(node, free);
+  }
+
+  /** Keeps the node's active jobs sorted by limit end (a node holds few jobs: a short insertion). */
+  private insertActive(node: number, id: number): void {
+    const list = this.active[node]!;
+    let at = list.length;
+    while (at > 0 && this.limitEnd[list[at - 1]!]! > this.limitEnd[id]!) at -= 1;
+    list.splice(at, 0, id);
+  }
+}
+
+/** Why a job larger than every UP node of its type cannot be planned. */
+function unplaceableReason(gpuCount: number, cluster: TypeCluster): PendingReason {
+  // A DRAINING or DOWN node big enough may come back UP; otherwise no node could ever take it.
+  return cluster.largestLive >= gpuCount ? PendingReason.NODES_UNAVAILABLE : PendingReason.NO_NODE_FITS;
+}
+
+/** How many jobs of `queue` (in queue order) sort ahead of `job`: a binary search. */
+function countAhead(queue: readonly PlanWaiting[], job: PlanWaiting, now: number): number {
+  let low = 0;
+  let high = queue.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareQueue(queue[mid]!, job, now) < 0) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
+/** A run's start as a time, or null when the run never started the job. */
+function plannedTime(start: number): number | null {
+  return Number.isNaN(start) ? null : start;
+}
+
+/** What every job of one type is told alike. */
+interface TypeFacts {
+  gpuType: string;
+  gpusFree: number;
+  largestNode: number;
+}
+
+/** Where and when a job starts in the two runs: nothing, for a job that cannot be planned. */
+const UNPLANNED = { startBy: null, likelyStart: null, nodeId: null };
+
+/** One job's answer. Written out field by field: this runs for every waiting job on every plan. */
+function answer(
+  job: PlanWaiting,
+  facts: TypeFacts,
+  ahead: number,
+  reason: PendingReason,
+  planned: { startBy: number | null; likelyStart: number | null; nodeId: string | null } = UNPLANNED,
+): JobPlan {
+  return {
+    id: job.id,
+    gpuType: facts.gpuType,
+    position: ahead + 1,
+    jobsAhead: ahead,
+    startBy: planned.startBy,
+    likelyStart: planned.likelyStart,
+    reason,
+    gpusFree: facts.gpusFree,
+    largestNode: facts.largestNode,
+    plannedNodeId: planned.nodeId,
+  };
+}
+
+/**
+ * The answers for a type's APPROVED jobs (in queue order) from the two runs over its placeable
+ * ones. The head is the first placeable job that does not start now: it waits for GPUs; the
+ * placeable jobs behind it wait for the jobs ahead of them.
+ */
+function approvedPlans(
+  approved: readonly PlanWaiting[],
+  cluster: TypeCluster,
+  runs: { byLimit: RunResult; likely: RunResult },
+  facts: TypeFacts,
+  now: number,
+): JobPlan[] {
+  let queued = 0;
+  let headSeen = false;
+  return approved.map((job, index) => {
+    if (job.gpuCount > cluster.largestUp) return answer(job, facts, index, unplaceableReason(job.gpuCount, cluster));
+    const q = queued++;
+    const startBy = plannedTime(runs.byLimit.start[q]!);
+    const likely = plannedTime(runs.likely.start[q]!);
+    const node = runs.byLimit.node[q]!;
+    let reason = PendingReason.AWAITING_START;
+    if (startBy !== now) {
+      reason = headSeen ? PendingReason.BEHIND_HIGHER_PRIORITY : PendingReason.WAITING_FOR_GPUS;
+      headSeen = true;
+    }
+    return answer(job, facts, index, reason, {
+      startBy,
+      likelyStart: likely === null || startBy === null ? startBy : Math.min(likely, startBy),
+      nodeId: node === NONE ? null : cluster.up[node]!.id,
+    });
+  });
+}
+
+/** A PENDING job waits for approval; its position is where it would join the queue if approved now. */
+function pendingPlan(job: PlanWaiting, approved: readonly PlanWaiting[], facts: TypeFacts, now: number): JobPlan {
+  return answer(job, facts, countAhead(approved, job, now), PendingReason.AWAITING_APPROVAL);
+}
+
+/** Plans one GPU type: its queue, its two runs, and every waiting job's answer, added to `out`. */
+function planType(out: Plan, gpuType: string, cluster: TypeCluster, waiting: readonly PlanWaiting[], input: PlanInput): void {
+  const { now, backfill } = input;
+  const approved = waiting.filter((job) => job.status === 'APPROVED').sort((a, b) => compareQueue(a, b, now));
+  // Jobs larger than every UP node keep their place in the queue but are not simulated: they
+  // could never be the head, so they block nobody.
+  const placeable = approved.filter((job) => job.gpuCount <= cluster.largestUp);
+  const queue = placeable.map((job) => ({ gpus: job.gpuCount, limitMs: job.limitMs, likelyMs: job.likelyMs }));
+  const runs = {
+    byLimit: new Simulation(cluster, queue, false, backfill, now).run(),
+    likely: new Simulation(cluster, queue, true, backfill, now).run(),
+  };
+  const facts: TypeFacts = {
+    gpuType,
+    gpusFree: freeNow(cluster).reduce((sum, free) => sum + Math.max(0, free), 0),
+    largestNode: cluster.largestLive,
+  };
+  out.queues.set(gpuType, approved.map((job) => job.id));
+  for (const q of runs.byLimit.startedNow) out.startNow.push(placeable[q]!.id);
+  for (const answer of approvedPlans(approved, cluster, runs, facts, now)) out.jobs.set(answer.id, answer);
+  for (const job of waiting) {
+    if (job.status === 'PENDING') out.jobs.set(job.id, pendingPlan(job, approved, facts, now));
+  }
+}
+
+/**
+ * The scheduler's plan (SPEC §8): per GPU type, the queue in order, and an event-driven simulation
+ * of EASY backfill from `now` run twice, once with every job using its whole time limit (startBy)
+ * and once with likely run times (likelyStart). Types are planned independently: a node has one
+ * type and a job runs on one node. `startNow` lists types in name order, each in start order.
+ */
+export function plan(input: PlanInput): Plan {
+  const clusters = clustersByType(input.nodes, input.running);
+  const waiting = new Map<string, PlanWaiting[]>();
+  for (const job of input.waiting) {
+    const list = waiting.get(job.gpuType);
+    if (list === undefined) waiting.set(job.gpuType, [job]);
+    else list.push(job);
+  }
+  const out: Plan = { now: input.now, jobs: new Map(), queues: new Map(), startNow: [] };
+  for (const gpuType of [...new Set([...clusters.keys(), ...waiting.keys()])].sort()) {
+    planType(out, gpuType, clusters.get(gpuType) ?? emptyCluster(), waiting.get(gpuType) ?? [], input);
+  }
+  return out;
+}
