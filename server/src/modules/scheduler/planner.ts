@@ -353,13 +353,15 @@ class BackfillCandidates {
 
   /** The first job in queue order of at most `gpus` GPUs whose time limit is at most `room`; NONE when none. */
   first(gpus: number, room: number): number {
+    // Started jobs hold Infinity: capping the room keeps them out even when the room is unbounded.
+    const within = Math.min(room, Number.MAX_VALUE);
     let best = NONE;
     for (let size = 0; size < this.sizes.length && this.sizes[size]! <= gpus; size += 1) {
       const tree = this.trees[size]!;
-      if (tree[1]! > room) continue;
+      if (tree[1]! > within) continue;
       const leaves = this.leaves[size]!;
       let at = 1;
-      while (at < leaves) at = tree[2 * at]! <= room ? 2 * at : 2 * at + 1;
+      while (at < leaves) at = tree[2 * at]! <= within ? 2 * at : 2 * at + 1;
       const job = this.members[size]![at - leaves]!;
       if (best === NONE || job < best) best = job;
     }
