@@ -2,6 +2,11 @@
  * The scheduler's plan as a pure function of plain data: no database, no clock, no I/O. The
  * scheduler (worker role) starts what the plan says starts now; every API process serves the
  * same function's estimates and reasons. Times are milliseconds since the epoch.
+ *
+ * `plan` simulates EASY backfill per GPU type from `now`, event by event (each end of a job). Each
+ * event costs about O(largest node × job sizes × log nodes), never a pass over every node or every
+ * waiting job, so 10,000 waiting jobs on 1,000 nodes plan in tens of milliseconds
+ * (bench/scheduler-plan.ts).
  */
 
 /** Why a waiting job has not started (SPEC §8). */
@@ -235,7 +240,10 @@ class FreeIndex {
     this.sizes[bucket]! -= 1;
   }
 
-  /** The node best fit for `need` GPUs now, or NONE. */
+  /**
+   * The node best fit for `need` GPUs now, or NONE: as the real allocation (cluster/placement.ts)
+   * places a job, all its GPUs on one node, never split.
+   */
   bestFit(need: number): number {
     for (let free = need; free <= this.maxFree; free += 1) {
       if (this.sizes[free]! > 0) return this.lowestIn(free);
