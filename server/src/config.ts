@@ -21,6 +21,22 @@ export interface SimulatorConfig {
   claimBatch: number;
 }
 
+/** Scheduler settings (SPEC §8). The first three seed the settings an admin then changes live. */
+export interface SchedulerConfig {
+  /** `SCHEDULER_MODE`: MANUAL (admins start jobs) or AUTO (the scheduler does). */
+  mode: 'MANUAL' | 'AUTO';
+  /** `AUTO_APPROVE_MAX_GPU_HOURS`: jobs costing at most this are approved at submission; 0 = off. */
+  autoApproveMaxGpuHours: number;
+  /** `SCHEDULER_BACKFILL`: EASY backfill on or off. */
+  backfill: boolean;
+  /** `SCHEDULER_INTERVAL_MS`: a scheduling pass at least this often, besides the wake-ups on changes. */
+  intervalMs: number;
+  /** `SCHEDULER_LEASE_MS`: how long the acting scheduler's lease lasts unrenewed; then another worker takes over. */
+  leaseMs: number;
+  /** `PLAN_MAX_AGE_MS`: estimates are re-planned at least this often even when nothing changed. */
+  planMaxAgeMs: number;
+}
+
 /** One line of GPU_INVENTORY: `nodes` nodes of `gpusPerNode` GPUs of `gpuType`. */
 export interface InventoryEntry {
   gpuType: string;
@@ -69,6 +85,7 @@ export interface Config {
   maxGpuCount: number;
   maxHours: number;
   sim: SimulatorConfig;
+  scheduler: SchedulerConfig;
   /** Fallback interval at which the event relay looks for new events without a wake-up. */
   eventPollMs: number;
   /**
@@ -247,6 +264,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       leaseMs: readNumber(env, 'WORKER_LEASE_MS', 10_000, { min: 100, max: 3_600_000, integer: true }),
       claimBatch: readNumber(env, 'WORKER_CLAIM_BATCH', 1000, { min: 1, max: 100_000, integer: true }),
     },
+    scheduler: readScheduler(env),
     eventPollMs: readNumber(env, 'EVENT_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
     eventsEnabled: readBoolean(env, 'EVENTS_ENABLED', true),
     logLevel: logLevel as LogLevel,
@@ -286,6 +304,19 @@ export function readClusterMemberEnv(env: Env = process.env): ClusterMemberEnv |
   const role = readString(env, CLUSTER_ROLE_VAR);
   if (role === undefined) return null;
   return { role: role as ProcessRole, index: Number(readString(env, CLUSTER_INDEX_VAR) ?? 0) };
+}
+
+function readScheduler(env: Env): SchedulerConfig {
+  const mode = (readString(env, 'SCHEDULER_MODE') ?? 'MANUAL').toUpperCase();
+  if (mode !== 'MANUAL' && mode !== 'AUTO') throw new ConfigError('SCHEDULER_MODE', 'MANUAL or AUTO', mode);
+  return {
+    mode,
+    autoApproveMaxGpuHours: readNumber(env, 'AUTO_APPROVE_MAX_GPU_HOURS', 0, { min: 0, max: 1e7 }),
+    backfill: readBoolean(env, 'SCHEDULER_BACKFILL', true),
+    intervalMs: readNumber(env, 'SCHEDULER_INTERVAL_MS', 5000, { min: 10, max: 3_600_000, integer: true }),
+    leaseMs: readNumber(env, 'SCHEDULER_LEASE_MS', 10_000, { min: 100, max: 3_600_000, integer: true }),
+    planMaxAgeMs: readNumber(env, 'PLAN_MAX_AGE_MS', 5000, { min: 100, max: 3_600_000, integer: true }),
+  };
 }
 
 /** API_PROCESSES: a count from 1 to 64, or `auto` for one per core. */

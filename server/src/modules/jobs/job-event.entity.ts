@@ -11,6 +11,8 @@ export enum JobEventKind {
   TRANSITION = 'TRANSITION',
   /** A running job's progress advanced (from = to = RUNNING). */
   PROGRESS = 'PROGRESS',
+  /** An admin changed a waiting job's priority (from = to); the reason says from what to what. */
+  PRIORITY = 'PRIORITY',
 }
 
 /**
@@ -21,7 +23,7 @@ export enum JobEventKind {
 @Index({ name: 'job_events_job_id_id_idx', properties: ['job', 'id'] })
 @Index({ name: 'job_events_tx_id_id_idx', properties: ['txId', 'id'] })
 export class JobEvent {
-  [OptionalProps]?: 'at' | 'actor' | 'reason' | 'fromStatus' | 'txId';
+  [OptionalProps]?: 'at' | 'actor' | 'systemActor' | 'reason' | 'fromStatus' | 'txId';
 
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
@@ -53,6 +55,10 @@ export class JobEvent {
   /** The user who made the change; null for the simulator. */
   @ManyToOne({ entity: () => User, nullable: true, deleteRule: 'set null' })
   actor: Rel<User> | null = null;
+
+  /** What acted when no person did: `scheduler`; null for a person or the simulator. */
+  @Property({ type: 'string', length: 16, nullable: true })
+  systemActor: string | null = null;
 
   @Property({ type: 'text', nullable: true })
   reason: string | null = null;

@@ -36,10 +36,12 @@ export enum SimOutcome {
 @Check({ name: 'jobs_gpu_count_check', expression: 'gpu_count >= 1' })
 @Check({ name: 'jobs_hours_check', expression: 'hours > 0' })
 @Check({ name: 'jobs_progress_check', expression: '(progress >= 0) AND (progress <= 100)' })
+@Check({ name: 'jobs_priority_check', expression: '(priority >= -1000) AND (priority <= 1000)' })
 export class Job {
   [EntityRepositoryType]?: JobRepository;
   [OptionalProps]?:
     | 'seq'
+    | 'priority'
     | 'status'
     | 'progress'
     | 'statusReason'
@@ -92,6 +94,10 @@ export class Job {
 
   @Enum({ items: () => JobStatus, nativeEnumName: 'job_status' })
   status: JobStatus = JobStatus.PENDING;
+
+  /** Queue order set by an admin (`setJobPriority`): higher first; see the scheduler. */
+  @Property({ type: 'integer', default: 0 })
+  priority: number = 0;
 
   /** 0–100. */
   @Property({ type: 'smallint' })

@@ -22,6 +22,8 @@ export interface JobRecord {
   hours: number;
   gpuHours: number;
   status: JobStatus;
+  /** Queue order among waiting jobs: higher first. */
+  priority: number;
   progress: number;
   statusReason: string | null;
   chargedGpuHours: number | null;
@@ -39,6 +41,7 @@ interface JobRow {
   hours: string;
   gpu_hours: string;
   status: JobStatus;
+  priority: number;
   progress: number;
   status_reason: string | null;
   charged_gpu_hours: string | null;
@@ -68,6 +71,7 @@ const toJobRecord = (row: JobRow): JobRecord => ({
   hours: Number(row.hours),
   gpuHours: Number(row.gpu_hours),
   status: row.status,
+  priority: row.priority,
   progress: row.progress,
   statusReason: row.status_reason,
   chargedGpuHours: row.charged_gpu_hours === null ? null : Number(row.charged_gpu_hours),
@@ -78,7 +82,7 @@ const toJobRecord = (row: JobRow): JobRecord => ({
 });
 
 /** Every column a client can see of a job and of its owner (the simulator's columns left out). */
-const JOB_WITH_OWNER = `select j.id, j.name, j.gpu_type, j.gpu_count, j.hours, j.gpu_hours, j.status, j.progress,
+const JOB_WITH_OWNER = `select j.id, j.name, j.gpu_type, j.gpu_count, j.hours, j.gpu_hours, j.status, j.priority, j.progress,
        j.status_reason, j.charged_gpu_hours, j.created_at, j.approved_at, j.started_at, j.finished_at,
        o.id as owner_id, o.email as owner_email, o.role as owner_role,
        o.monthly_gpu_hours_limit as owner_limit, o.created_at as owner_created_at
@@ -158,8 +162,10 @@ export async function findManyWithOwner(sql: SqlRunner, ids: readonly string[]):
 
 /**
  * A submission in one statement, so one round trip with no BEGIN or COMMIT: it reserves the
- * GPU-hours, inserts the PENDING job and its CREATED event, or, when the hours do not fit,
- * changes nothing and returns no row.
+ * GPU-hours, inserts the job and its CREATED event, or, when the hours do not fit, changes
+ * nothing and returns no row. A job costing at most the scheduler's `autoApproveMaxGpuHours`
+ * (read from the settings row in the same statement, so a change applies at once everywhere) is
+ * inserted APPROVED, with a second event: PENDING → APPROVED by the scheduler.
  *
  * Why the reservation cannot overdraw: the first submission of a month inserts the quota row
  * (only if the hours fit under the limit at all). Any later one meets the existing row, and
@@ -178,15 +184,27 @@ export const SUBMIT_SQL = `with reserved as (
     on conflict (user_id, month) do update set used_gpu_hours = q.used_gpu_hours + excluded.used_gpu_hours
       where q.limit_gpu_hours - q.used_gpu_hours >= excluded.used_gpu_hours
     returning 1
+  ), auto as (
+    select coalesce((select (value::jsonb ->> 'autoApproveMaxGpuHours')::numeric from settings where key = 'scheduler'), 0) as max_hours
   ), job as (
-    insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress, created_at)
-    select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::int, $6::numeric, $7::numeric, $8::varchar, 'PENDING', 0, $9::timestamptz
-      from reserved
-    returning id
+    insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress, created_at, approved_at)
+    select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::int, $6::numeric, $7::numeric, $8::varchar,
+           case when a.max_hours > 0 and $7::numeric <= a.max_hours then 'APPROVED' else 'PENDING' end::job_status,
+           0, $9::timestamptz,
+           case when a.max_hours > 0 and $7::numeric <= a.max_hours then $9::timestamptz end
+      from reserved, auto a
+    returning id, status
   )
-  insert into job_events (job_id, kind, from_status, to_status, progress, actor_id, reason, at)
-  select id, 'CREATED', null, 'PENDING', 0, $2::uuid, null, $9::timestamptz from job
-  returning job_id`;
+  insert into job_events (job_id, kind, from_status, to_status, progress, actor_id, system_actor, reason, at)
+  select job.id, e.kind::job_event_kind, e.from_status::job_status, e.to_status::job_status, 0,
+         case when e.n = 1 then $2::uuid end, case when e.n = 2 then 'scheduler' end,
+         case when e.n = 2 then 'Approved at submission: it costs at most ' || trim_scale(a.max_hours) || ' GPU-hours' end,
+         $9::timestamptz
+    from job cross join auto a
+    cross join lateral (values (1, 'CREATED', null, 'PENDING'), (2, 'TRANSITION', 'PENDING', 'APPROVED')) as e(n, kind, from_status, to_status)
+   where e.n = 1 or job.status = 'APPROVED'
+   order by e.n
+  returning job_id, to_status`;
 
 /** What a submission writes. */
 export interface Submission {
@@ -210,8 +228,9 @@ export const submitValues = (s: Submission): unknown[] => [
 
 /** Writes a submission; the PENDING job, or null when its GPU-hours do not fit (nothing written). */
 export async function submit(sql: SqlRunner, s: Submission): Promise<JobRecord | null> {
-  const rows = await sql.rows(SUBMIT_SQL, submitValues(s));
+  const rows = await sql.rows<{ to_status: JobStatus }>(SUBMIT_SQL, submitValues(s));
   if (rows.length === 0) return null;
+  const approved = rows.some((r) => r.to_status === JobStatus.APPROVED);
   return {
     id: s.id,
     name: s.name,
@@ -220,12 +239,13 @@ export async function submit(sql: SqlRunner, s: Submission): Promise<JobRecord |
     gpuCount: s.gpuCount,
     hours: s.hours,
     gpuHours: s.gpuHours,
-    status: JobStatus.PENDING,
+    status: approved ? JobStatus.APPROVED : JobStatus.PENDING,
+    priority: 0,
     progress: 0,
     statusReason: null,
     chargedGpuHours: null,
     createdAt: s.createdAt,
-    approvedAt: null,
+    approvedAt: approved ? s.createdAt : null,
     startedAt: null,
     finishedAt: null,
   };

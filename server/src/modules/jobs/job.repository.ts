@@ -55,6 +55,7 @@ export class JobRepository extends EntityRepository<Job> {
     fromStatus: JobStatus | null,
     actorId: string | null,
     reason: string | null = null,
+    systemActor: string | null = null,
   ): JobEvent {
     const em = this.getEntityManager();
     const event = em.create(JobEvent, {
@@ -64,6 +65,7 @@ export class JobRepository extends EntityRepository<Job> {
       toStatus: job.status,
       progress: job.progress,
       actor: actorId === null ? null : em.getReference(User, actorId),
+      systemActor,
       reason,
       at: new Date(),
     });

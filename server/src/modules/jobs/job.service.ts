@@ -147,7 +147,7 @@ export class JobService {
       const locked = await tx.getRepository(Job).lockForUpdate(id);
       if (!locked || !this.canSee(v, locked)) throw jobErrors.notFound();
       if (!isAllowed(action, locked.status)) throw jobErrors.invalidTransition(action, locked.status);
-      await this.apply(tx, locked, action, v.id, why, undefined, nodeId);
+      await this.apply(tx, locked, action, v.id, why, { nodeId });
       await tx.flush();
       return locked;
     });
@@ -161,9 +161,11 @@ export class JobService {
    * status, settles the reservation. Shared by the API and the simulator so both follow the same
    * table and the same accounting. The caller has checked the table and holds the row lock.
    *
-   * @param hoursRun hours the job ran, when the caller knows them (the simulator's drawn end);
-   *   otherwise worked out from the simulated clock.
-   * @param nodeId where a start must place the job; the best fit when absent.
+   * @param actorId the person acting; null for the simulator and the scheduler.
+   * @param options.hoursRun hours the job ran, when the caller knows them (the simulator's drawn
+   *   end); otherwise worked out from the simulated clock.
+   * @param options.nodeId where a start must place the job; the best fit when absent.
+   * @param options.systemActor `scheduler` when the scheduler acts, recorded on the event.
    */
   async apply(
     tx: EntityManager,
@@ -171,8 +173,7 @@ export class JobService {
     action: JobAction,
     actorId: string | null,
     reason: string | null,
-    hoursRun?: number,
-    nodeId?: string | null,
+    { hoursRun, nodeId, systemActor = null }: { hoursRun?: number; nodeId?: string | null; systemActor?: string | null } = {},
   ): Promise<void> {
     const from = job.status;
     const to = TRANSITIONS[action].to;
@@ -202,7 +203,7 @@ export class JobService {
       job.chargedGpuHours = charged;
       await this.quotas.refund(tx, job.owner.id, job.quotaMonth, refund);
     }
-    tx.getRepository(Job).recordEvent(job, JobEventKind.TRANSITION, from, actorId, reason);
+    tx.getRepository(Job).recordEvent(job, JobEventKind.TRANSITION, from, actorId, reason, systemActor);
   }
 
   /**

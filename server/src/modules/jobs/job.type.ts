@@ -35,6 +35,12 @@ export class JobEventType {
   @Field(() => UserType, { nullable: true, description: 'Who made the change; null for the simulator' })
   actor!: UserType | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description: 'What made the change when no person did: "scheduler"; null for a person or the simulator',
+  })
+  systemActor!: string | null;
+
   @Field(() => String, { nullable: true })
   reason!: string | null;
 
@@ -44,6 +50,7 @@ export class JobEventType {
       from: event.fromStatus,
       to: event.toStatus,
       actor: event.actor ? UserType.from(event.actor) : null,
+      systemActor: event.systemActor,
       reason: event.reason,
     });
   }
@@ -78,6 +85,9 @@ export class JobType {
   @Field(() => Int, { description: '0–100' })
   progress!: number;
 
+  @Field(() => Int, { description: 'Queue order set by an admin, −1000 to 1000: higher starts first' })
+  priority!: number;
+
   @Field(() => String, { nullable: true, description: 'Why it was rejected or failed' })
   statusReason!: string | null;
 
@@ -107,6 +117,7 @@ export class JobType {
       gpuHours: job.gpuHours,
       status: job.status,
       progress: job.progress,
+      priority: job.priority,
       statusReason: job.statusReason,
       chargedGpuHours: job.chargedGpuHours,
       createdAt: job.createdAt,
