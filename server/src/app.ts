@@ -33,6 +33,10 @@ import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
 import { ClusterWatcher } from './events/cluster-watcher.js';
+import { PlanCache } from './modules/scheduler/plan-cache.js';
+import { readPlanBasis } from './modules/scheduler/scheduler.queries.js';
+import { SCHEDULER_SETTINGS_KEY, seedSettings } from './modules/scheduler/scheduler-settings.js';
+import { Scheduler } from './worker/scheduler.js';
 import { pools } from './modules/cluster/cluster.queries.js';
 import { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { notify } from './events/job-event.queries.js';
@@ -58,6 +62,8 @@ export interface App {
   relay: JobEventRelay | undefined;
   /** The simulator (worker roles). */
   worker: SimulationWorker | undefined;
+  /** The AUTO scheduler (worker roles); it acts only while it holds the lease. */
+  scheduler: Scheduler | undefined;
   metrics: Metrics;
   /**
    * Stops cleanly: the worker stops claiming, finishes its step and releases its leases; sockets
@@ -129,7 +135,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       jobCounts: new JobCountCache(),
       catalogue: new GpuCatalogue(sql),
       sql,
+      plans: new PlanCache(() => readPlanBasis(sql, config), log, config.scheduler.planMaxAgeMs, (seconds) =>
+        metrics.observePlan(seconds),
+      ),
     };
+    cleanups.push(() => deps.plans.stop());
+    // A new installation's scheduler settings come from SCHEDULER_MODE and friends; later, admins change them.
+    await orm.em.fork().getRepository(Setting).getOrInsert(SCHEDULER_SETTINGS_KEY, JSON.stringify(seedSettings(config.scheduler)));
     const jobChanges = new JobChangeHub();
     const clusterChanges = new ClusterWatcher(() => pools(sql), log);
     const live: LiveFeeds = { jobChanges, clusterChanges };
@@ -173,9 +185,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
         onRevoked: (userId) => revoked(userId),
         onInventoryChange: () => {
           deps.catalogue.invalidate();
+          deps.plans.invalidate();
           clusterChanges.wake();
         },
-        onTransitions: () => clusterChanges.wake(),
+        onTransitions: () => {
+          deps.plans.invalidate();
+          clusterChanges.wake();
+        },
+        onSchedulerChange: () => deps.plans.invalidate(),
       });
       if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());
@@ -204,9 +221,16 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     const url = `http://127.0.0.1:${port}`;
 
     let worker: SimulationWorker | undefined;
+    let scheduler: Scheduler | undefined;
     if (role !== 'api') {
       worker = new SimulationWorker(orm, deps, log, (lagMs) => metrics.observeTickLag(lagMs / 1000));
       worker.start();
+      scheduler = new Scheduler(orm, deps, options.databaseUrl, log, {
+        planned: (seconds) => metrics.observePlan(seconds),
+        started: (gpuType, kind) => metrics.countSchedulerStart(gpuType, kind),
+        leading: (leader) => metrics.setSchedulerLeader(leader),
+      });
+      await scheduler.start();
     }
     log.info({ url, role }, 'gpuaas started');
 
@@ -218,8 +242,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       clusterChanges,
       relay,
       worker,
+      scheduler,
       metrics,
       async close() {
+        await scheduler?.stop();
         await worker?.stop();
         // In order: stop relaying, drain Apollo (closing sockets with 1001), close the listener.
         for (const cleanup of cleanups) await cleanup();

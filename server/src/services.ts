@@ -9,6 +9,9 @@ import { ClusterService, type ClusterListener } from './modules/cluster/cluster.
 import type { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { QuotaService } from './modules/quotas/quota.service.js';
 import { UserService, type RevocationListener } from './modules/users/user.service.js';
+import type { PlanCache } from './modules/scheduler/plan-cache.js';
+import { seedSettings } from './modules/scheduler/scheduler-settings.js';
+import { SchedulerService, type SchedulerListener } from './modules/scheduler/scheduler.service.js';
 
 /** What lives for the whole process and is shared by every unit of work. */
 export interface AppDeps {
@@ -16,13 +19,15 @@ export interface AppDeps {
   passwords: PasswordHasher;
   tokens: TokenService;
   /** Announces committed job events, token revocations and inventory changes (see `events/`). */
-  events: CommitListener & RevocationListener & ClusterListener;
+  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener;
   /** The GPU types and their largest nodes, which every submission checks. */
   catalogue: GpuCatalogue;
   /** Counts of large job lists, shared by the process's requests. */
   jobCounts: JobCountCache;
   /** Plain SQL for the statements every request runs (see `db/sql.ts`). */
   sql: Sql;
+  /** The process's queue plan, shared by every reader of estimates and queues. */
+  plans: PlanCache;
 }
 
 /** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
@@ -31,6 +36,7 @@ export interface Services {
   quotas: QuotaService;
   jobs: JobService;
   cluster: ClusterService;
+  scheduler: SchedulerService;
 }
 
 /** Builds the services for one unit of work on `em`, a fork of the process's EntityManager. */
@@ -42,5 +48,6 @@ export function createServices(em: EntityManager, deps: AppDeps): Services {
     quotas,
     jobs,
     cluster: new ClusterService(em, deps.sql, jobs, deps.catalogue, deps.events),
+    scheduler: new SchedulerService(em, deps.sql, deps.plans, seedSettings(deps.config.scheduler), deps.events),
   };
 }

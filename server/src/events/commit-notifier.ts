@@ -9,6 +9,8 @@ export const JOB_CHANGES_CHANNEL = 'job_changes';
 export const REVOCATIONS_CHANNEL = 'token_revocations';
 /** The channel that says "the GPU inventory changed" (nodes added, removed, drained, resized). */
 export const CLUSTER_CHANNEL = 'cluster_changes';
+/** The channel that says "an admin changed the scheduler's settings". */
+export const SCHEDULER_CHANNEL = 'scheduler_settings';
 
 /**
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
@@ -47,6 +49,11 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
   /** Announces, after its commit, a change of the inventory (rare: not coalesced). */
   clusterChanged(): void {
     this.send(CLUSTER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, 'Could not announce an inventory change'));
+  }
+
+  /** Announces, after its commit, a change of the scheduler's settings (rare: not coalesced). */
+  schedulerChanged(): void {
+    this.send(SCHEDULER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Could not announce the scheduler's new settings"));
   }
 
   committed(): void {

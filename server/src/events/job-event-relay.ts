@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { SqlRunner } from '../db/sql.js';
 import { findManyWithOwner } from '../modules/jobs/job.queries.js';
-import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, SCHEDULER_CHANNEL } from './commit-notifier.js';
 import { JobEventKind } from '../modules/jobs/job-event.entity.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
@@ -16,6 +16,8 @@ export interface RelayListeners {
   onInventoryChange?: () => void;
   /** Jobs were created or changed status: what the GPU pools hold or queue may have changed. */
   onTransitions?: () => void;
+  /** An admin changed the scheduler's settings. */
+  onSchedulerChange?: () => void;
 }
 
 /** Events read per query. */
@@ -63,6 +65,7 @@ export class JobEventRelay {
       if (message.channel === REVOCATIONS_CHANNEL) {
         if (message.payload) this.listeners.onRevoked?.(message.payload);
       } else if (message.channel === CLUSTER_CHANNEL) this.listeners.onInventoryChange?.();
+      else if (message.channel === SCHEDULER_CHANNEL) this.listeners.onSchedulerChange?.();
       else this.wake();
     });
     client.on('error', (error) => {
@@ -72,7 +75,7 @@ export class JobEventRelay {
       setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Event listener failed')), RECONNECT_MS).unref();
     });
     await client.connect();
-    await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL]);
+    await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL]);
     this.listener = client;
     this.wake(); // catch up on anything committed while not listening
   }
@@ -107,7 +110,7 @@ export class JobEventRelay {
   }
 
   private async publish(all: EventRow[]): Promise<void> {
-    // A start, an end or an approval changes what the pools hold or queue; progress does not.
+    // A start, an end, an approval or a priority changes what the pools hold or queue; progress does not.
     if (all.some((r) => r.kind !== JobEventKind.PROGRESS)) this.listeners.onTransitions?.();
     // Only changes someone here may see are worth loading their jobs for.
     const rows = all.filter((r) => this.hub.wants(r.owner_id));

@@ -10,6 +10,7 @@ import {
   JobAllocationResolver,
 } from '../modules/cluster/cluster.resolver.js';
 import { JobResolver } from '../modules/jobs/job.resolver.js';
+import { JobEstimateResolver, SchedulerResolver } from '../modules/scheduler/scheduler.resolver.js';
 import { QuotaResolver } from '../modules/quotas/quota.resolver.js';
 import { UserResolver } from '../modules/users/user.resolver.js';
 import { authChecker } from './auth-checker.js';
@@ -17,7 +18,8 @@ import { authChecker } from './auth-checker.js';
 /** Builds the executable schema from the resolvers. */
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver],
+    resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver,
+      SchedulerResolver, JobEstimateResolver],
     authChecker,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,

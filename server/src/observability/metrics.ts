@@ -35,6 +35,9 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly operationDuration: Histogram<'operation' | 'type' | 'outcome'>;
   private readonly tickLag: Histogram;
+  private readonly planDuration: Histogram;
+  private readonly schedulerStarts: Counter<'gpu_type' | 'kind'>;
+  private readonly schedulerLeader: Gauge;
 
   constructor(sources: MetricSources) {
     const registry = this.registry;
@@ -53,6 +56,25 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     });
+
+    this.planDuration = new Histogram({
+      name: 'gpuaas_scheduler_plan_seconds',
+      help: "Time to plan every queue (the planner alone, without the reads): the API's estimates and the scheduler's passes",
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1],
+      registers: [registry],
+    });
+    this.schedulerStarts = new Counter({
+      name: 'gpuaas_scheduler_starts_total',
+      help: 'Jobs the AUTO scheduler started, by GPU type and kind (queue: in queue order; backfill)',
+      labelNames: ['gpu_type', 'kind'],
+      registers: [registry],
+    });
+    this.schedulerLeader = new Gauge({
+      name: 'gpuaas_scheduler_leader',
+      help: 'Whether this process holds the scheduler lease (1) and so is the one scheduler that acts',
+      registers: [registry],
+    });
+    this.schedulerLeader.set(0);
 
     // One query feeds every job gauge; prom-client calls each gauge's collect, which share it.
     // Every process reads the same database, so a cluster's sum takes one process's values.
@@ -97,6 +119,18 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'gpuaas_queue_jobs',
+      help: 'Approved jobs waiting to start, by GPU type',
+      labelNames: ['gpu_type'],
+      registers: [registry],
+      aggregator: 'first',
+      async collect() {
+        const pools = await sources.pools();
+        this.reset();
+        for (const p of pools) this.set({ gpu_type: p.gpuType }, p.queuedJobs);
+      },
+    });
+    new Gauge({
       name: 'gpuaas_subscribers',
       help: 'Open jobStatusChanged subscriptions in this process',
       registers: [registry],
@@ -138,6 +172,21 @@ export class Metrics {
   /** Records one GraphQL operation's duration. */
   observeOperation(operation: string, type: string, outcome: 'ok' | 'error', seconds: number): void {
     this.operationDuration.observe({ operation, type, outcome }, seconds);
+  }
+
+  /** Records how long one plan of the queues took. */
+  observePlan(seconds: number): void {
+    this.planDuration.observe(seconds);
+  }
+
+  /** Counts a start by the AUTO scheduler. */
+  countSchedulerStart(gpuType: string, kind: 'queue' | 'backfill'): void {
+    this.schedulerStarts.inc({ gpu_type: gpuType, kind });
+  }
+
+  /** Whether this process now holds the scheduler lease. */
+  setSchedulerLeader(leader: boolean): void {
+    this.schedulerLeader.set(leader ? 1 : 0);
   }
 
   /** Records how late a simulator tick started. */

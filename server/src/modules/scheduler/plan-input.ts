@@ -1,0 +1,129 @@
+/**
+ * Turns what the database holds (a `SchedulerSnapshot`) into the planner's input: time limits and
+ * likely run times in real milliseconds, and each owner's fair share. Pure, so the rules for
+ * likely ends are tested without a database.
+ */
+import type { PlanInput, PlanRunning, PlanWaiting } from './planner.js';
+import type { OwnerRow, SchedulerSnapshot } from './scheduler.queries.js';
+import { parseSettings, type SchedulerSettings } from './scheduler-settings.js';
+
+/** Fewer finished jobs than this say too little about an owner: everyone's share is used instead. */
+export const MIN_OWNER_SAMPLES = 3;
+/** With no finished job anywhere, jobs are expected to use their whole time limit. */
+const NO_HISTORY_SHARE = 1;
+/** The least share believed: a job is never expected to end at once. */
+const MIN_SHARE = 0.05;
+
+/** How the planner's clock relates to the simulator's: real seconds per simulated hour. */
+export interface PlanClock {
+  now: number;
+  secondsPerHour: number;
+  /** A user's monthly limit when they have none of their own. */
+  defaultMonthlyGpuHours: number;
+}
+
+/** The planner's input and what the API needs besides: settings, and each waiting job's facts. */
+export interface PlanBasis {
+  input: PlanInput;
+  settings: SchedulerSettings;
+  waiting: Map<string, PlanWaiting & { hours: number }>;
+}
+
+const clampShare = (share: number | null) => (share === null ? null : Math.min(1, Math.max(MIN_SHARE, share)));
+
+/**
+ * The share of its time limit a job of `ownerId` likely uses: the median over the owner's last
+ * 50 finished jobs when there are at least MIN_OWNER_SAMPLES, else over everyone's last 50.
+ */
+export function likelyShares(snapshot: Pick<SchedulerSnapshot, 'owners' | 'everyone'>): (ownerId: string) => number {
+  const everyone = (snapshot.everyone.samples > 0 ? clampShare(snapshot.everyone.share) : null) ?? NO_HISTORY_SHARE;
+  const own = new Map(
+    snapshot.owners.filter((o) => o.samples >= MIN_OWNER_SAMPLES && o.share !== null).map((o) => [o.id, clampShare(o.share)!]),
+  );
+  return (ownerId) => own.get(ownerId) ?? everyone;
+}
+
+/**
+ * Fair share: GPU-hours charged this month plus those run so far by running jobs, over the
+ * monthly limit. An owner with a limit of 0 sorts last.
+ */
+export function fairShares(owners: readonly OwnerRow[], defaultLimit: number): (ownerId: string) => number {
+  const shares = new Map(
+    owners.map((o) => {
+      const limit = o.lim === null ? defaultLimit : Number(o.lim);
+      const used = Number(o.charged) + Number(o.running);
+      return [o.id, limit > 0 ? used / limit : Number.MAX_VALUE];
+    }),
+  );
+  return (ownerId) => shares.get(ownerId) ?? 0;
+}
+
+/**
+ * A running job's ends. By its limit: the hours it has left on the simulated clock (the hours
+ * counted at its last step plus the time since). Likely: its start plus limit × share; a job
+ * already past that is expected to run half of what it has left.
+ */
+export function runningEnds(
+  job: { hours: number; hoursDone: number; advancedAt: number },
+  share: number,
+  clock: Pick<PlanClock, 'now' | 'secondsPerHour'>,
+): { endBy: number; likelyEnd: number } {
+  const msPerHour = clock.secondsPerHour * 1000;
+  const done = job.hoursDone + Math.max(0, clock.now - job.advancedAt) / msPerHour;
+  const left = Math.max(0, job.hours - done);
+  const endBy = clock.now + left * msPerHour;
+  const likelyLeft = job.hours * share > done ? job.hours * share - done : left / 2;
+  return { endBy, likelyEnd: Math.min(endBy, clock.now + likelyLeft * msPerHour) };
+}
+
+/** Builds the planner's input from a snapshot. */
+export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallback: SchedulerSettings): PlanBasis {
+  const settings = parseSettings(snapshot.settings, fallback);
+  const share = likelyShares(snapshot);
+  const fair = fairShares(snapshot.owners, clock.defaultMonthlyGpuHours);
+  const msPerHour = clock.secondsPerHour * 1000;
+  const running: PlanRunning[] = snapshot.running.map((r) => ({
+    id: r.id,
+    nodeId: r.node_id,
+    gpuCount: r.gpu_count,
+    ...runningEnds(
+      { hours: Number(r.hours), hoursDone: Number(r.hours_done), advancedAt: new Date(r.advanced_at).getTime() },
+      share(r.owner_id),
+      clock,
+    ),
+  }));
+  const waiting = new Map<string, PlanWaiting & { hours: number }>();
+  for (const w of snapshot.waiting) {
+    const hours = Number(w.hours);
+    waiting.set(w.id, {
+      id: w.id,
+      ownerId: w.owner_id,
+      gpuType: w.gpu_type,
+      gpuCount: w.gpu_count,
+      status: w.status,
+      priority: w.priority,
+      fairShare: fair(w.owner_id),
+      approvedAt: w.approved_at === null ? null : new Date(w.approved_at).getTime(),
+      createdAt: new Date(w.created_at).getTime(),
+      limitMs: hours * msPerHour,
+      likelyMs: hours * share(w.owner_id) * msPerHour,
+      hours,
+    });
+  }
+  return {
+    input: {
+      now: clock.now,
+      nodes: snapshot.nodes.map((n) => ({ id: n.id, name: n.name, gpuType: n.gpu_type, gpuCount: n.gpu_count, state: n.state })),
+      running,
+      waiting: [...waiting.values()],
+      backfill: settings.backfill,
+    },
+    settings,
+    waiting,
+  };
+}
+
+/** The first instant of `now`'s UTC month. */
+export function monthStart(now: Date): Date {
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+}

@@ -1,0 +1,220 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { AppError } from '../errors/app-error.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, SCHEDULER_CHANNEL } from '../events/commit-notifier.js';
+import { listen } from '../events/job-event.queries.js';
+import type { Logger } from '../logger.js';
+import { Job } from '../modules/jobs/job.entity.js';
+import { JobStatus } from '../modules/jobs/job-status.js';
+import { plan as makePlan, type Plan } from '../modules/scheduler/planner.js';
+import { readPlanBasis } from '../modules/scheduler/scheduler.queries.js';
+import { SchedulingMode } from '../modules/scheduler/scheduler-settings.js';
+import { createServices, type AppDeps } from '../services.js';
+import { acquireLease, holdsLease, releaseLease } from './scheduler.repository.js';
+
+/** How a start came about: at the head of its queue, or backfilled behind a waiting head. */
+export type StartKind = 'queue' | 'backfill';
+
+/** What the scheduler reports, for metrics. */
+export interface SchedulerObserver {
+  /** A plan was made; seconds it took without the reads. */
+  planned?(seconds: number): void;
+  /** A job was started. */
+  started?(gpuType: string, kind: StartKind): void;
+  /** This worker took or lost the lease. */
+  leading?(leader: boolean): void;
+}
+
+/** What a scheduler has done so far (for benchmarks and tests). */
+export interface SchedulerStats {
+  passes: number;
+  started: number;
+  /** Starts refused at the last moment (another start took the GPUs, or the lease was lost). */
+  skipped: number;
+}
+
+const REASONS: Record<StartKind, string> = {
+  queue: 'started in queue order',
+  backfill: "backfilled: fits in free GPUs and ends, by its time limit, before the queue's head is planned to start",
+};
+const RECONNECT_MS = 1000;
+
+/**
+ * The AUTO scheduler (SPEC §8). Runs in every worker, but only the holder of the lease in
+ * `scheduler_leases` acts; the others keep trying to take it and do so once its holder stops
+ * renewing (dies), within SCHEDULER_LEASE_MS. It wakes on committed job changes, inventory and
+ * settings changes (LISTEN) and every SCHEDULER_INTERVAL_MS as a fallback; each pass plans the
+ * queues with the same pure planner as the estimates and starts what the plan starts now, one job
+ * a transaction, through `JobService.apply` (the transition table and allocation of `startJob`),
+ * on the node the plan chose, with "scheduler" as the event's actor. Every start re-checks the
+ * lease inside its transaction (see `holdsLease`), so two schedulers never both act.
+ */
+export class Scheduler {
+  readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  readonly stats: SchedulerStats = { passes: 0, started: 0, skipped: 0 };
+  private leader = false;
+  private listener: pg.Client | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly deps: AppDeps,
+    private readonly databaseUrl: string,
+    private readonly log: Logger,
+    private readonly observer: SchedulerObserver = {},
+  ) {}
+
+  private get config() {
+    return this.deps.config.scheduler;
+  }
+
+  /** Whether this worker holds the lease now. */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.timers.push(setInterval(() => this.wake(), this.config.intervalMs));
+    // Renewing more often than the lease lasts keeps it through a long pass or a quiet spell.
+    this.timers.push(setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3))));
+    for (const t of this.timers) t.unref();
+    this.log.info({ schedulerId: this.id }, 'Scheduler started');
+    this.wake();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.databaseUrl });
+    client.on('notification', () => this.wake());
+    client.on('error', (error) => {
+      this.log.warn({ err: error }, 'Scheduler listener connection lost; reconnecting');
+      this.listener = undefined;
+      void client.end().catch(() => {});
+      setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Scheduler listener failed')), RECONNECT_MS).unref();
+    });
+    await client.connect();
+    await listen(client, [JOB_CHANGES_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL]);
+    this.listener = client;
+    this.wake();
+  }
+
+  /** Takes or renews the lease; a worker that just took it over plans at once. */
+  private async renew(): Promise<boolean> {
+    if (this.stopped) return false;
+    let held = false;
+    try {
+      held = await acquireLease(this.deps.sql, this.id, this.config.leaseMs);
+    } catch (error) {
+      this.log.warn({ err: error, schedulerId: this.id }, 'Could not renew the scheduler lease');
+    }
+    if (held !== this.leader) {
+      this.leader = held;
+      this.observer.leading?.(held);
+      this.log.info({ schedulerId: this.id }, held ? 'This worker now schedules' : 'This worker no longer schedules');
+      if (held) this.wake();
+    }
+    return held;
+  }
+
+  /** Asks for a pass: starts one, or queues exactly one more after the running one. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((error) => this.log.error({ err: error, schedulerId: this.id }, 'Scheduling pass failed'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** One pass: hold the lease, plan, start what the plan starts now. Public for tests. */
+  async pass(): Promise<void> {
+    if (!(await this.renew())) return;
+    const basis = await readPlanBasis(this.deps.sql, this.deps.config);
+    this.stats.passes += 1;
+    if (basis.settings.mode !== SchedulingMode.AUTO) return;
+    const began = performance.now();
+    const plan = makePlan(basis.input);
+    this.observer.planned?.((performance.now() - began) / 1000);
+    if (plan.startNow.length === 0) return;
+    const kinds = startKinds(plan);
+    let started = 0;
+    for (const id of plan.startNow) {
+      if (this.stopped) break;
+      const kind = kinds.get(id) ?? 'queue';
+      const ok = await this.startOne(id, plan.jobs.get(id)?.plannedNodeId ?? null, kind);
+      if (ok === 'lease-lost') break;
+      if (ok === 'started') {
+        started += 1;
+        this.observer.started?.(plan.jobs.get(id)!.gpuType, kind);
+      } else this.stats.skipped += 1;
+    }
+    this.stats.started += started;
+    if (started > 0) this.deps.events.committed();
+  }
+
+  private async startOne(id: string, nodeId: string | null, kind: StartKind): Promise<'started' | 'skipped' | 'lease-lost'> {
+    const em = this.orm.em.fork();
+    const jobs = createServices(em, this.deps).jobs;
+    try {
+      return await em.transactional(async (tx) => {
+        if (!(await holdsLease(tx, this.id))) return 'lease-lost';
+        const job = await tx.getRepository(Job).lockForUpdate(id);
+        // An admin may have started, cancelled or re-prioritised it since the plan was read.
+        if (job?.status !== JobStatus.APPROVED) return 'skipped';
+        await jobs.apply(tx, job, 'start', null, REASONS[kind], { nodeId, systemActor: 'scheduler' });
+        await tx.flush();
+        return 'started';
+      });
+    } catch (error) {
+      // INSUFFICIENT_CAPACITY or a node that changed: the next pass plans with what is true now.
+      if (error instanceof AppError) {
+        this.log.debug({ jobId: id, code: error.code }, 'Scheduler skipped a start');
+        return 'skipped';
+      }
+      throw error;
+    }
+  }
+
+  /** Stops waking, finishes the running pass and gives the lease up for another worker. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.running;
+    await this.listener?.end().catch(() => {});
+    if (this.leader) {
+      await releaseLease(this.deps.sql, this.id).catch((error: unknown) =>
+        this.log.warn({ err: error }, 'Could not release the scheduler lease'),
+      );
+      this.leader = false;
+      this.observer.leading?.(false);
+    }
+  }
+}
+
+/** Which of the plan's starts are backfills: started while a job ahead of them in the queue waits. */
+export function startKinds(plan: Plan): Map<string, StartKind> {
+  const now = new Set(plan.startNow);
+  const kinds = new Map<string, StartKind>();
+  for (const ids of plan.queues.values()) {
+    let headWaits = false;
+    for (const id of ids) {
+      if (!now.has(id)) headWaits = true;
+      else kinds.set(id, headWaits ? 'backfill' : 'queue');
+    }
+  }
+  return kinds;
+}
