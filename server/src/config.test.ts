@@ -119,6 +119,32 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('the scheduler', () => {
+    it('should be MANUAL with backfill and no auto-approval, passing every 5 s on a 10 s lease, unless told otherwise', () => {
+      expect(load().scheduler).toEqual({
+        mode: 'MANUAL', autoApproveMaxGpuHours: 0, backfill: true, intervalMs: 5000, leaseMs: 10_000, planMaxAgeMs: 5000,
+      });
+      expect(
+        load({
+          SCHEDULER_MODE: 'auto', AUTO_APPROVE_MAX_GPU_HOURS: '8', SCHEDULER_BACKFILL: 'false', SCHEDULER_INTERVAL_MS: '250',
+          SCHEDULER_LEASE_MS: '3000', PLAN_MAX_AGE_MS: '1000',
+        }).scheduler,
+      ).toEqual({ mode: 'AUTO', autoApproveMaxGpuHours: 8, backfill: false, intervalMs: 250, leaseMs: 3000, planMaxAgeMs: 1000 });
+    });
+
+    it.each([
+      ['SCHEDULER_MODE', 'SOMETIMES'],
+      ['AUTO_APPROVE_MAX_GPU_HOURS', '-1'],
+      ['SCHEDULER_BACKFILL', 'perhaps'],
+      ['SCHEDULER_LEASE_MS', '50'],
+      ['PLAN_MAX_AGE_MS', 'soon'],
+    ])('should refuse %s=%j with a ConfigError naming it', (name, value) => {
+      const error = thrownBy(() => load({ [name]: value }));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(new RegExp(`^${name} `));
+    });
+  });
+
   describe('API_PROCESSES', () => {
     it('should run one API process unless told otherwise', () => {
       expect(load().apiProcesses).toBe(1);
