@@ -140,6 +140,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       ),
     };
     cleanups.push(() => deps.plans.stop());
+    (deps.events as CommitNotifier).onLocalChange(() => deps.plans.invalidate());
     // A new installation's scheduler settings come from SCHEDULER_MODE and friends; later, admins change them.
     await orm.em.fork().getRepository(Setting).getOrInsert(SCHEDULER_SETTINGS_KEY, JSON.stringify(seedSettings(config.scheduler)));
     const jobChanges = new JobChangeHub();

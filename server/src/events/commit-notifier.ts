@@ -27,6 +27,7 @@ export const SCHEDULER_CHANNEL = 'scheduler_settings';
 export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
   private inFlight = false;
   private again = false;
+  private readonly local: (() => void)[] = [];
   /** Wake-ups sent (for metrics and tests). */
   sent = 0;
 
@@ -39,6 +40,19 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     private readonly delayMs = 10,
   ) {}
 
+  /**
+   * Also tells `listener`, synchronously, of every commit of this process that changes jobs, the
+   * inventory or the scheduler's settings: this process's own readers see their writes at once,
+   * before any wake-up has gone round.
+   */
+  onLocalChange(listener: () => void): void {
+    this.local.push(listener);
+  }
+
+  private changedHere(): void {
+    for (const listener of this.local) listener();
+  }
+
   /** Announces, after its commit, that `userId`'s tokens were revoked (rare: not coalesced). */
   revoked(userId: string): void {
     this.send(REVOCATIONS_CHANNEL, userId).catch((error: unknown) =>
@@ -48,15 +62,18 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
 
   /** Announces, after its commit, a change of the inventory (rare: not coalesced). */
   clusterChanged(): void {
+    this.changedHere();
     this.send(CLUSTER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, 'Could not announce an inventory change'));
   }
 
   /** Announces, after its commit, a change of the scheduler's settings (rare: not coalesced). */
   schedulerChanged(): void {
+    this.changedHere();
     this.send(SCHEDULER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Could not announce the scheduler's new settings"));
   }
 
   committed(): void {
+    this.changedHere();
     if (!this.enabled) return;
     if (this.inFlight) {
       this.again = true;

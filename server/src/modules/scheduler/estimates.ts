@@ -34,8 +34,8 @@ export function describe(plan: JobPlan, gpuCount: number, mode: SchedulingMode):
       return `Waiting for an admin to approve it; would be ${place}`;
     case PendingReason.AWAITING_START:
       return mode === SchedulingMode.AUTO
-        ? `${place}; its ${gpus(gpuCount)} are free: the scheduler is starting it`
-        : `${place}; its ${gpus(gpuCount)} are free: an admin may start it now`;
+        ? `${place}; its ${gpus(gpuCount)} ${gpuCount === 1 ? 'is' : 'are'} free: the scheduler is starting it`
+        : `${place}; its ${gpus(gpuCount)} ${gpuCount === 1 ? 'is' : 'are'} free: an admin may start it now`;
     case PendingReason.WAITING_FOR_GPUS:
       return `${place}; needs ${gpus(gpuCount)} on one node, ${plan.gpusFree} free`;
     case PendingReason.BEHIND_HIGHER_PRIORITY:

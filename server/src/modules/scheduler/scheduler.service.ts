@@ -79,7 +79,6 @@ export class SchedulerService {
       await repo.put(SCHEDULER_SETTINGS_KEY, JSON.stringify(updated));
       return updated;
     });
-    this.plans.invalidate();
     this.events.schedulerChanged();
     return next;
   }
@@ -110,10 +109,7 @@ export class SchedulerService {
       await tx.flush();
       return true;
     });
-    if (changed) {
-      this.plans.invalidate();
-      this.events.committed();
-    }
+    if (changed) this.events.committed();
     const [job] = await findManyWithOwner(this.sql, [id]);
     if (!job) throw jobErrors.notFound();
     return job;
