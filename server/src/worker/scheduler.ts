@@ -9,8 +9,8 @@ import type { Logger } from '../logger.js';
 import { Job } from '../modules/jobs/job.entity.js';
 import { JobStatus } from '../modules/jobs/job-status.js';
 import { plan as makePlan, type Plan } from '../modules/scheduler/planner.js';
-import { readPlanBasis } from '../modules/scheduler/scheduler.queries.js';
-import { SchedulingMode } from '../modules/scheduler/scheduler-settings.js';
+import { readPlanBasis, settingsJson } from '../modules/scheduler/scheduler.queries.js';
+import { SchedulingMode, parseSettings, seedSettings } from '../modules/scheduler/scheduler-settings.js';
 import { createServices, type AppDeps } from '../services.js';
 import { acquireLease, holdsLease, releaseLease } from './scheduler.repository.js';
 
@@ -143,8 +143,11 @@ export class Scheduler {
   /** One pass: hold the lease, plan, start what the plan starts now. Public for tests. */
   async pass(): Promise<void> {
     if (!(await this.renew())) return;
-    const basis = await readPlanBasis(this.deps.sql, this.deps.config);
     this.stats.passes += 1;
+    // In MANUAL mode a pass reads one row, not the whole queue.
+    const settings = parseSettings(await settingsJson(this.deps.sql), seedSettings(this.deps.config.scheduler));
+    if (settings.mode !== SchedulingMode.AUTO) return;
+    const basis = await readPlanBasis(this.deps.sql, this.deps.config);
     if (basis.settings.mode !== SchedulingMode.AUTO) return;
     const began = performance.now();
     const plan = makePlan(basis.input);
