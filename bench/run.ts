@@ -15,6 +15,10 @@ import { runLive } from './live.js';
 import { runRead } from './read.js';
 import { machineLines, printScenario, resultsMarkdown, type RunInfo, type ScenarioResult } from './report.js';
 import type { ScenarioContext } from './scenario.js';
+import { runSchedulerEstimates } from './scheduler-estimates.js';
+import { runSchedulerPlan } from './scheduler-plan.js';
+import { runSchedulerStarts } from './scheduler-starts.js';
+import { runSchedulerUtilization } from './scheduler-utilization.js';
 import { ROOT } from './server-process.js';
 import { readSettings, type ScenarioName } from './settings.js';
 import { runStart } from './start.js';
@@ -28,6 +32,10 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<S
   worker: runWorker,
   start: runStart,
   capacity: runCapacity,
+  'scheduler-plan': runSchedulerPlan,
+  'scheduler-starts': runSchedulerStarts,
+  'scheduler-estimates': runSchedulerEstimates,
+  'scheduler-utilization': runSchedulerUtilization,
 };
 
 function say(line: string): void {

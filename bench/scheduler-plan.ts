@@ -6,6 +6,7 @@
 import { plan, type Plan, type PlanInput, type PlanNode, type PlanRunning, type PlanWaiting } from '../server/src/modules/scheduler/planner.js';
 import { num, type ScenarioResult, type Table, type TargetCheck } from './report.js';
 import type { ScenarioContext } from './scenario.js';
+import { pick, seeded, type Random } from './scheduler-workload.js';
 import { percentile } from './stats.js';
 
 const TARGET_MS = 200;
@@ -32,24 +33,6 @@ export const PLANNING_SHAPE: PlanningShape = {
   waiting: 10_000,
   owners: 200,
 };
-
-/** mulberry32: a small seeded generator of uniforms in [0, 1), so every run plans the same input. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-type Random = () => number;
-
-function pick<T>(random: Random, values: readonly T[]): T {
-  return values[Math.floor(random() * values.length)]!;
-}
 
 /** A time limit of 1 to 72 simulated hours. */
 function limitMs(random: Random): number {
@@ -180,7 +163,7 @@ export async function runSchedulerPlan(ctx: ScenarioContext): Promise<ScenarioRe
     });
   }
   return {
-    title: 'Scheduler planning',
+    title: 'Scheduler: planning',
     method: [
       `Input (seeded, the same every run): ${shape.gpuTypes.length} GPU types × ${shape.nodesPerType} UP nodes of ${shape.gpusPerNode} GPUs; ` +
         `${num(shape.running)} running jobs of 1–8 GPUs (mostly small) on random nodes with room, each up to its whole limit in; ` +

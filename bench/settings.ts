@@ -6,7 +6,7 @@
  * |---|---|
  * | `BENCH_QUICK=1` | small sizes and one run per figure |
  * | `BENCH_RUNS` | runs per figure (default 3, quick 1) |
- * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity |
+ * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity, scheduler-plan, scheduler-starts, scheduler-estimates, scheduler-utilization (`scheduler`: all four) |
  * | `BENCH_PROFILE=1` | servers under test write V8 CPU profiles; their top functions go in the results |
  * | `BENCH_RESULTS` | where to write the results (default `bench/RESULTS.md`) |
  * | `DATABASE_URL` | a PostgreSQL server to use instead of an embedded one |
@@ -15,8 +15,35 @@ import path from 'node:path';
 import { loadConfig } from '../server/src/config.js';
 import { ROOT } from './server-process.js';
 
-export const SCENARIOS = ['submit', 'read', 'live', 'worker', 'start', 'capacity'] as const;
+export const SCENARIOS = [
+  'submit', 'read', 'live', 'worker', 'start', 'capacity',
+  'scheduler-plan', 'scheduler-starts', 'scheduler-estimates', 'scheduler-utilization',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** Names BENCH_ONLY accepts for several scenarios at once. */
+const GROUPS: Record<string, ScenarioName[]> = {
+  scheduler: ['scheduler-plan', 'scheduler-starts', 'scheduler-estimates', 'scheduler-utilization'],
+};
+
+/**
+ * A workload of the scheduler's cells run on a small simulated cluster with a fast clock: GPU
+ * types with their nodes, jobs drawn from a seed, and the simulator's pace.
+ */
+export interface SchedulerWorkload {
+  /** GPU_INVENTORY of the servers under test, e.g. `A100:8x8,L40S:8x4`. */
+  inventory: string;
+  /** Jobs submitted. */
+  jobs: number;
+  /** Users submitting them, each with a monthly limit of their own. */
+  owners: number;
+  /** SIM_SECONDS_PER_HOUR: real seconds one simulated hour lasts. */
+  secondsPerHour: number;
+  /** SIM_TICK_MS: how often the simulator advances and ends jobs. */
+  tickMs: number;
+  /** Seeds the drawn workload and SIM_SEED, so each run submits and simulates the same jobs. */
+  seed: number;
+}
 
 export interface BenchSettings {
   mode: 'full' | 'quick';
@@ -67,6 +94,17 @@ export interface BenchSettings {
     warmupMs: number;
     durationMs: number;
   };
+  scheduler: {
+    /** The AUTO scheduler starting a backlog of one-GPU jobs on an inventory seeded with SQL. */
+    starts: { gpuTypes: string[]; nodesPerType: number; gpusPerNode: number; jobs: number; timeoutMs: number };
+    /** Jobs submitted over time into a backlogged cluster, their estimates against their starts. */
+    estimates: SchedulerWorkload & {
+      /** Approved jobs the submitters keep waiting: one is submitted whenever fewer wait. */
+      backlog: number;
+    };
+    /** One backlog submitted at once, started with backfill on and then off. */
+    utilization: SchedulerWorkload;
+  };
 }
 
 function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -79,13 +117,16 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSettings {
   const quick = env.BENCH_QUICK === '1' || env.BENCH_QUICK === 'true';
-  const only = (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-  const unknown = only.filter((s) => !SCENARIOS.includes(s as ScenarioName));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown scenario ${unknown.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  const named = (env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = named.filter((s) => !SCENARIOS.includes(s as ScenarioName) && GROUPS[s] === undefined);
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_ONLY: unknown scenario ${unknown.join(', ')} (known: ${[...SCENARIOS, ...Object.keys(GROUPS)].join(', ')})`);
+  }
+  const only = [...new Set(named.flatMap((s) => GROUPS[s] ?? [s as ScenarioName]))];
   return {
     mode: quick ? 'quick' : 'full',
     runs: positiveInt(env, 'BENCH_RUNS', quick ? 1 : 3),
-    scenarios: only.length > 0 ? (only as ScenarioName[]) : [...SCENARIOS],
+    scenarios: only.length > 0 ? only : [...SCENARIOS],
     cpuProfile: env.BENCH_PROFILE === '1' || env.BENCH_PROFILE === 'true',
     resultsPath: path.resolve(ROOT, env.BENCH_RESULTS ?? 'bench/RESULTS.md'),
     // The server's own reader, so DATABASE_URL is validated as the server does.
@@ -124,6 +165,32 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
       readClients: [1, 8],
       warmupMs: 500,
       durationMs: quick ? 1500 : 2500,
+    },
+    scheduler: {
+      starts: {
+        gpuTypes: ['A100', 'H100', 'H200', 'L40S'],
+        nodesPerType: quick ? 50 : 250,
+        gpusPerNode: 8,
+        jobs: quick ? 500 : 3000,
+        timeoutMs: quick ? 60_000 : 180_000,
+      },
+      estimates: {
+        inventory: quick ? 'A100:4x8,H100:3x8,L40S:4x4' : 'A100:8x8,H100:6x8,L40S:8x4',
+        jobs: quick ? 150 : 2000,
+        backlog: quick ? 60 : 150,
+        owners: 8,
+        secondsPerHour: quick ? 0.5 : 1,
+        tickMs: 100,
+        seed: 20_251_301,
+      },
+      utilization: {
+        inventory: quick ? 'A100:4x8,H100:3x8' : 'A100:8x8,H100:6x8',
+        jobs: quick ? 60 : 400,
+        owners: 8,
+        secondsPerHour: quick ? 0.5 : 1,
+        tickMs: 100,
+        seed: 20_251_302,
+      },
     },
   };
 }
