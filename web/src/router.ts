@@ -30,6 +30,8 @@ export const router = createRouter({
     { path: '/jobs/:id', name: 'job', component: JobDetailPage, props: true, meta: { requiresAuth: true, title: 'job.title' } },
     // Loaded on first visit: the chart library stays out of the main bundle.
     { path: '/cluster', name: 'cluster', component: () => import('./pages/ClusterPage.vue'), meta: { requiresAuth: true, title: 'cluster.title' } },
+    // Loaded on first visit too: the main bundle stays within its budget.
+    { path: '/queue', name: 'queue', component: () => import('./pages/QueuePage.vue'), meta: { requiresAuth: true, title: 'queue.title' } },
     { path: '/admin', name: 'admin', component: AdminPage, meta: { requiresAuth: true, requiresAdmin: true, title: 'admin.title' } },
     { path: '/login', name: 'login', component: LoginPage, meta: { guestOnly: true, title: 'auth.signInTitle' } },
     { path: '/register', name: 'register', component: RegisterPage, meta: { guestOnly: true, title: 'auth.registerTitle' } },

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../../../common/job-status';
 import { createCache } from '../../apollo/client';
 import { applyJobToCache, filterOfStoreFieldName, insertionIndex, jobMatchesFilter } from './job-cache';
-import { JobsDocument, type JobFieldsFragment, type JobFilter, type JobsQuery } from '../../generated/graphql';
+import { JobsDocument, type JobFieldsFragment, type JobFilter, type JobEstimateFieldsFragment, type JobsQuery, type JobWaitFieldsFragment } from '../../generated/graphql';
 
-function job(id: string, status: JobStatus, createdAt: string, ownerId = 'u1'): JobFieldsFragment {
+function job(id: string, status: JobStatus, createdAt: string, ownerId = 'u1'): JobFieldsFragment & JobWaitFieldsFragment {
   return {
     id,
     name: `job ${id}`,
@@ -21,10 +21,12 @@ function job(id: string, status: JobStatus, createdAt: string, ownerId = 'u1'): 
     startedAt: null,
     finishedAt: null,
     owner: { id: ownerId, email: `${ownerId}@example.org` },
+    priority: 0,
+    estimate: null,
   };
 }
 
-function seed(cache: ReturnType<typeof createCache>, filter: JobFilter, jobs: JobFieldsFragment[], hasNextPage = false) {
+function seed(cache: ReturnType<typeof createCache>, filter: JobFilter, jobs: (JobFieldsFragment & JobWaitFieldsFragment)[], hasNextPage = false) {
   const data: JobsQuery = {
     jobs: {
       totalCount: jobs.length + (hasNextPage ? 10 : 0),
@@ -126,5 +128,36 @@ describe('applyJobToCache', () => {
     seed(cache, {}, [job('5', JobStatus.PENDING, '2025-11-05T00:00:00Z')], true);
     applyJobToCache(cache, job('1', JobStatus.RUNNING, '2025-11-01T00:00:00Z'));
     expect(read(cache, {}).ids).toEqual(['5']);
+  });
+
+  it("should bring a new job's priority and estimate into the lists, which select them", () => {
+    const cache = createCache();
+    seed(cache, { userId: 'u1' }, []);
+    const estimate: JobEstimateFieldsFragment = {
+      position: 2,
+      jobsAhead: 1,
+      startBy: '2025-11-02T16:40:00Z',
+      likelyStart: '2025-11-02T15:10:00Z',
+      reason: 'BEHIND_HIGHER_PRIORITY',
+      message: '2nd in the A100 queue; 1 job ahead of it',
+      gpusFree: 0,
+      largestNodeGpus: 8,
+      plannedAt: '2025-11-02T12:00:00Z',
+    };
+    applyJobToCache(cache, { ...job('3', JobStatus.APPROVED, '2025-11-02T00:00:00Z'), priority: 5, estimate });
+    const data = cache.readQuery({ query: JobsDocument, variables: { filter: { userId: 'u1' }, first: 25 } });
+    expect(data?.jobs.edges.map((e) => [e.node.id, e.node.priority, e.node.estimate?.position, e.node.estimate?.reason])).toEqual([
+      ['3', 5, 2, 'BEHIND_HIGHER_PRIORITY'],
+    ]);
+  });
+
+  it('should keep the estimate a job has when a change comes without one (an admin action answers with the job fields only)', () => {
+    const cache = createCache();
+    const approved = { ...job('4', JobStatus.APPROVED, '2025-11-02T00:00:00Z'), priority: 3 };
+    seed(cache, {}, [approved]);
+    const { priority: _priority, estimate: _estimate, ...fieldsOnly } = approved;
+    applyJobToCache(cache, { ...fieldsOnly, progress: 0, name: 'renamed' });
+    const data = cache.readQuery({ query: JobsDocument, variables: { filter: {}, first: 25 } });
+    expect(data?.jobs.edges.map((e) => [e.node.name, e.node.priority])).toEqual([['renamed', 3]]);
   });
 });

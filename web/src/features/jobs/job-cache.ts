@@ -1,6 +1,12 @@
 import type { ApolloCache, Reference } from '@apollo/client';
 import type { JobStatus } from '../../../../common/job-status';
-import { JobFieldsFragmentDoc, type JobFieldsFragment, type JobFilter } from '../../generated/graphql';
+import {
+  JobFieldsFragmentDoc,
+  JobWaitFieldsFragmentDoc,
+  type JobFieldsFragment,
+  type JobFilter,
+  type JobWaitFieldsFragment,
+} from '../../generated/graphql';
 
 /** A `jobs` connection as the cache stores it: edges point at normalised Job objects. */
 interface StoredJobConnection {
@@ -64,10 +70,18 @@ export function insertionIndex(
  * Applies one `jobStatusChanged` event to the cache: the job itself (so every view of it
  * updates), and every stored `jobs` list: a job that now matches a list's filter joins it in
  * order (a new job, or one whose status now matches), one that no longer matches leaves it.
+ * A job that comes with its priority and estimate (the event, a new job) brings them too, so
+ * the lists, which show them, find every field of a job that joins them.
  */
-export function applyJobToCache(cache: ApolloCache, job: JobFieldsFragment): void {
+export function applyJobToCache(cache: ApolloCache, job: JobFieldsFragment & Partial<JobWaitFieldsFragment>): void {
   const jobWithType = { ...job, __typename: 'Job' as const, owner: { ...job.owner, __typename: 'User' as const } };
-  cache.writeFragment({ fragment: JobFieldsFragmentDoc, data: jobWithType, id: cache.identify(jobWithType) });
+  const id = cache.identify(jobWithType);
+  cache.writeFragment({ fragment: JobFieldsFragmentDoc, data: jobWithType, id });
+  if (job.priority !== undefined && job.estimate !== undefined) {
+    // Typenames let the cache match the fragments' type conditions.
+    const wait = { __typename: 'Job', id: job.id, priority: job.priority, estimate: job.estimate && { ...job.estimate, __typename: 'JobEstimate' } };
+    cache.writeFragment({ fragment: JobWaitFieldsFragmentDoc, fragmentName: 'JobWaitFields', data: wait, id });
+  }
   cache.modify({
     id: 'ROOT_QUERY',
     fields: {
