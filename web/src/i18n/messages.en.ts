@@ -375,6 +375,8 @@ export const en = {
   'job.priority': 'Priority',
   'job.estimate': 'Start',
   'timeline.scheduler': 'the scheduler',
+  'timeline.priority': 'Priority {from} → {to}',
+  'timeline.priorityChanged': 'Priority changed',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -374,4 +374,6 @@ export const fa: Record<MessageKey, string> = {
   'job.priority': 'اولویت',
   'job.estimate': 'شروع',
   'timeline.scheduler': 'زمان‌بند',
+  'timeline.priority': 'اولویت {from} ← {to}',
+  'timeline.priorityChanged': 'اولویت تغییر کرد',
 };
