@@ -12,10 +12,12 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD, type TestServer, type TestU
 import { expectAccessible } from './accessibility.js';
 import {
   APP_LOCALES,
+  busyGpuType,
   fillJobForm,
   launchBrowser,
   myJobRow,
   openPage,
+  queueRow,
   signInThroughUi,
   startAppServer,
   startInLocale,
@@ -264,6 +266,46 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await page.getByTestId('add-node-submit').click();
       await page.getByTestId('add-node-name').and(page.locator('[aria-invalid="true"]')).waitFor();
       await expectAccessible(page, `cluster, add-node form errors, ${locale}`);
+    });
+
+    test(`should pass on the queue page as a user and as an admin, and on the scheduler settings with an error (${locale})`, async () => {
+      // A queue of three behind a busy node: the user's own job among two of other users.
+      const { gpuType } = await busyGpuType(server, 'Y');
+      const owner = await server.register('a11y-queue');
+      const mine = await jobIn(server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 1, hours: 5, name: 'queued probe' });
+      await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 2, hours: 5 });
+      await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5 });
+      const page = await pageIn(locale);
+      await signInThroughUi(page, owner.email, TEST_PASSWORD);
+      await inLocale(page, locale);
+      await waitLive(page);
+      await myJobRow(page, mine.id).getByTestId('job-estimate').waitFor();
+      await expectAccessible(page, `dashboard with a waiting job's estimate, ${locale}`);
+      await page.goto(`/queue?type=${encodeURIComponent(gpuType)}`);
+      await queueRow(page, mine.id).waitFor();
+      await page.locator('[data-testid="queue-row"]').nth(2).waitFor();
+      await expectAccessible(page, `queue, as a user, ${locale}`);
+
+      const admin = await pageIn(locale, 'admin');
+      await signInThroughUi(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await inLocale(admin, locale);
+      await admin.goto(`/queue?type=${encodeURIComponent(gpuType)}`);
+      const row = queueRow(admin, mine.id);
+      await row.getByTestId('priority-input').waitFor();
+      await expectAccessible(admin, `queue, as an admin, ${locale}`);
+      await row.getByTestId('priority-input').fill('1.5');
+      await row.getByTestId('priority-save').click();
+      await row.getByTestId('priority-error').filter({ hasText: /\S/ }).waitFor();
+      await expectAccessible(admin, `queue, as an admin, priority refused, ${locale}`);
+
+      await admin.goto('/admin');
+      await admin.getByTestId('scheduler-settings').waitFor();
+      await admin.getByTestId('scheduler-mode-MANUAL').and(admin.locator(':checked')).waitFor();
+      await expectAccessible(admin, `admin, scheduler settings, ${locale}`);
+      await admin.getByTestId('scheduler-auto-approve').fill('-3');
+      await admin.getByTestId('scheduler-save').click();
+      await admin.getByTestId('scheduler-auto-approve-error').filter({ hasText: /\S/ }).waitFor();
+      await expectAccessible(admin, `admin, scheduler settings refused, ${locale}`);
     });
 
     test(`should pass on the not-found page, signed out and signed in (${locale})`, async () => {

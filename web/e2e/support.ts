@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ProcessRole } from '../../server/src/config.js';
+import { addNode, dataOf, freshGpuType, runningJob, type NodeView, type StartedJob } from '../../server/test/factories.js';
 import { TEST_PASSWORD, TestServer } from '../../server/test/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -215,4 +216,41 @@ export type AppLocale = (typeof APP_LOCALES)[number];
  */
 export async function startInLocale(page: Page, locale: AppLocale): Promise<void> {
   await page.addInitScript((value) => localStorage.setItem('gpuaas.locale', value), locale);
+}
+
+// ---- The scheduler ----------------------------------------------------------------------------
+
+/** The scheduler's modes, as the API names them. */
+export type SchedulingMode = 'MANUAL' | 'AUTO';
+
+/** Sets the scheduler's mode as the admin, through the API; the change must be accepted. */
+export async function setSchedulingMode(server: TestServer, mode: SchedulingMode): Promise<void> {
+  const admin = await server.loginAdmin();
+  const res = await server.gql<{ updateSchedulerSettings: { mode: SchedulingMode } }>(
+    'mutation UpdateSchedulerSettings($input: SchedulerSettingsInput!) { updateSchedulerSettings(input: $input) { mode } }',
+    { input: { mode } },
+    admin.token,
+  );
+  expect(dataOf(res, 'updateSchedulerSettings').updateSchedulerSettings.mode).toBe(mode);
+}
+
+/**
+ * A GPU type of the test's own: one node of `gpuCount` GPUs, all held by another user's job
+ * with a long time limit, so the type's jobs queue behind it until the test ends that job.
+ */
+export async function busyGpuType(server: TestServer, prefix: string, gpuCount = 2): Promise<{ gpuType: string; node: NodeView; running: StartedJob }> {
+  const gpuType = freshGpuType(prefix);
+  const node = await addNode(server, { gpuType, gpuCount });
+  const running = await runningJob(server, { gpuType, gpuCount, hours: 40, name: 'holds the node' });
+  return { gpuType, node, running };
+}
+
+/** The Queue page's row of job `id` (its `data-job-id`; other users' jobs have none for a user). */
+export function queueRow(page: Page, id: string): Locator {
+  return page.locator(`[data-testid="queue-row"][data-job-id="${id}"]`);
+}
+
+/** The job ids of the Queue page's rows in their order ('' for another user's job). */
+export function queueOrder(page: Page): Promise<string[]> {
+  return page.locator('[data-testid="queue-row"]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-job-id') ?? ''));
 }
