@@ -163,7 +163,7 @@ export async function runSchedulerPlan(ctx: ScenarioContext): Promise<ScenarioRe
     });
   }
   return {
-    title: 'Scheduler: planning',
+    title: '7. Scheduler: planning',
     method: [
       `Input (seeded, the same every run): ${shape.gpuTypes.length} GPU types × ${shape.nodesPerType} UP nodes of ${shape.gpusPerNode} GPUs; ` +
         `${num(shape.running)} running jobs of 1–8 GPUs (mostly small) on random nodes with room, each up to its whole limit in; ` +

@@ -4,6 +4,7 @@
  * mode to AUTO (`updateSchedulerSettings`) and the worker's scheduler starts them. Starts per
  * second come from the jobs' `started_at` in the database, against Slurm's published figure.
  */
+import os from 'node:os';
 import type pg from 'pg';
 import { createScenarioDatabase } from './database.js';
 import { GraphQLHttpClient } from './graphql-client.js';
@@ -11,7 +12,7 @@ import { CpuMeter } from './proc-stats.js';
 import { scrapeMetrics } from './prometheus.js';
 import { fig, num, pct, type ScenarioResult, type Table, type TargetCheck } from './report.js';
 import { Servers, type ScenarioContext } from './scenario.js';
-import { UPDATE_SCHEDULER_SETTINGS, logFindings } from './scheduler-workload.js';
+import { UPDATE_SCHEDULER_SETTINGS, logFindings, metricSum } from './scheduler-workload.js';
 import { seedGpuNodes, seedUsers, settleQuotas, vacuumAnalyze } from './seed.js';
 import { spread } from './stats.js';
 
@@ -37,6 +38,8 @@ interface StartsRun {
   workerCpu: number;
   postgresCpu: number;
   machineCpu: number;
+  /** Processes on the machine other than the worker, the API, PostgreSQL and the bench, in cores. */
+  otherCpu: number;
   plans: number;
   planMs: number;
   skipped: number;
@@ -53,12 +56,6 @@ async function seedBacklog(pool: pg.Pool, gpuTypes: readonly string[], count: nu
        from generate_series(1, $2::int) g cross join owners`,
     [gpuTypes, count, JOB_HOURS],
   );
-}
-
-function metricSum(samples: Map<string, number>, name: string): number {
-  let total = 0;
-  for (const [series, value] of samples) if (series === name || series.startsWith(`${name}{`)) total += value;
-  return total;
 }
 
 export async function runSchedulerStarts(ctx: ScenarioContext): Promise<ScenarioResult> {
@@ -88,7 +85,7 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
       await settleQuotas(db.pool);
       await vacuumAnalyze(db.pool);
       const before = await scrapeMetrics(worker.url);
-      const meter = CpuMeter.start(worker.pid);
+      const meter = CpuMeter.start(worker.pid, api.pid);
       const switched = Date.now();
       await http.request(UPDATE_SCHEDULER_SETTINGS, { input: { mode: 'AUTO' } }, admin!.token);
       // Jobs started over time, from the database (a few fail early in their run: counted by start, not status).
@@ -126,6 +123,7 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
         workerCpu: cpu.process,
         postgresCpu: cpu.postgres,
         machineCpu: cpu.machine,
+        otherCpu: cpu.other,
         plans,
         planMs: plans > 0 ? (planSeconds / plans) * 1000 : Number.NaN,
         skipped: Math.max(0, counted - starts.length),
@@ -139,12 +137,13 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
       columns: [
         'started', 'switch → first start ms', 'starts/s (switch → last start)', 'starts/s (middle 80 %)',
         '25 % started after s', '50 % after s', 'all after s', 'plans made', 'plan ms (mean)',
-        'worker CPU (cores)', 'PostgreSQL CPU (cores)', 'machine CPU busy', 'Slurm (published, not measured here)',
+        'worker CPU (cores)', 'PostgreSQL CPU (cores)', 'other processes (cores)', 'machine CPU busy', 'Slurm (published, not measured here)',
       ],
       rows: [[
         fig(of((r) => r.started)), fig(of((r) => r.firstStartMs)), fig(of((r) => r.overallPerSecond)), fig(of((r) => r.steadyPerSecond)),
         fig(of((r) => r.quarterS), 1), fig(of((r) => r.halfS), 1), fig(of((r) => r.allS), 1), fig(of((r) => r.plans)), fig(of((r) => r.planMs), 1),
-        fig(of((r) => r.workerCpu), 2), fig(of((r) => r.postgresCpu), 2), pct(of((r) => r.machineCpu).median, 0), `~${SLURM_STARTS_PER_SECOND}/s`,
+        fig(of((r) => r.workerCpu), 2), fig(of((r) => r.postgresCpu), 2), fig(of((r) => r.otherCpu), 2), pct(of((r) => r.machineCpu).median, 0),
+        `~${SLURM_STARTS_PER_SECOND}/s`,
       ]],
     };
     // The last run's curve, a few points of it.
@@ -171,13 +170,21 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
         `: the scheduler plans once per pass and then starts the plan's jobs one transaction each (lease check, job row lock, ` +
         `the GPU type's allocation lock, the capacities of the type's ${num(c.nodesPerType)} nodes, the node's lock, the allocation rows, the event, the job's update, COMMIT), ` +
         'one after another on one connection, so the rate is bounded by one start\'s round trips and commit, not by the plan.',
-      `Over the ${num(of((r) => r.plans).median)} plans of a run the worker spent ${num(of((r) => r.planMs).median, 1)} ms each computing (reads not counted).`,
+      `Over the ${num(of((r) => r.plans).median)} plans of a run the worker spent ${num(of((r) => r.planMs).median, 1)} ms each computing (reads not counted): ` +
+        'one pass plans once and then starts everything its plan starts now, so a pass over a large backlog runs for as long as all its starts take, and changes meanwhile wait for the next pass.',
     ];
     if (of((r) => r.skipped).median > 0) findings.push(`${num(of((r) => r.skipped).median)} starts a run were refused at the last moment and retried in a later pass.`);
-    if (of((r) => r.machineCpu).median >= 0.9) findings.push('The machine\'s cores were busy ≥ 90 % during the starts: the worker and PostgreSQL share them.');
+    const other = of((r) => r.otherCpu).median;
+    if (of((r) => r.machineCpu).median >= 0.9) {
+      findings.push(
+        `The machine's ${os.cpus().length} cores were ${pct(of((r) => r.machineCpu).median, 0)} busy during the starts, ${num(other, 2)} cores of it by other processes` +
+          (other >= 0.25 * os.cpus().length ? ': this figure is depressed by other work on the machine' : '') +
+          (Number.isNaN(pgCpu) ? '.' : `. On CPU alone, one start after another would reach about ${num(1000 / ((cpu + pgCpu) / rate * 1000))}/s: the worker's and PostgreSQL's CPU per start, with no wait for the disk or for other work.`),
+      );
+    }
     findings.push(...logFindings([api, worker]));
     return {
-      title: 'Scheduler: starts per second',
+      title: '8. Scheduler: starts per second',
       method: [
         `Inventory seeded with SQL: ${c.gpuTypes.length} GPU types (${c.gpuTypes.join(', ')}) × ${num(c.nodesPerType)} UP nodes of ${c.gpusPerNode} GPUs, all free. ` +
           `${num(c.jobs)} APPROVED one-GPU jobs of ${JOB_HOURS} h (so none ends during the cell), the types taking turns, ${OWNERS} owners with nothing used, approved a millisecond apart.`,

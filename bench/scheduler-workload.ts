@@ -232,6 +232,13 @@ export async function waitUntilQueueEmpty(pool: pg.Pool, timeoutMs: number, log:
   }
 }
 
+/** The sum of every series of a metric (all its label values). */
+export function metricSum(samples: Map<string, number>, name: string): number {
+  let total = 0;
+  for (const [series, value] of samples) if (series === name || series.startsWith(`${name}{`)) total += value;
+  return total;
+}
+
 /** Lines of a server log that report errors or warnings. */
 export function problemLines(text: string): string[] {
   return text.split('\n').filter((line) => /"level":"(warn|error|fatal)"/.test(line));
