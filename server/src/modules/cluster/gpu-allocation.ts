@@ -15,6 +15,12 @@ export interface GpuRequest {
 export interface Placement {
   node: GpuNode;
   gpuIndices: number[];
+  /**
+   * When the allocation began. With `at` 'now', the clock is read once the locks are held and the
+   * GPUs found free: a job that freed them stamped its release before it committed, and this start
+   * could only see them free after that commit, so the history never shows one GPU held twice.
+   */
+  at: Date;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface Placement {
  * @throws AppError INSUFFICIENT_CAPACITY when nothing fits (nothing is written);
  *   BAD_USER_INPUT when `nodeId` names no node or one of another type.
  */
-export async function allocateGpus(tx: EntityManager, job: GpuRequest, at: Date, nodeId?: string | null): Promise<Placement> {
+export async function allocateGpus(tx: EntityManager, job: GpuRequest, at: Date | 'now', nodeId?: string | null): Promise<Placement> {
   const repo = tx.getRepository(GpuNode);
   await repo.lockType(job.gpuType);
   if (nodeId != null) {
@@ -43,8 +49,9 @@ export async function allocateGpus(tx: EntityManager, job: GpuRequest, at: Date,
       const { freeTotal } = shortfall(await repo.capacities(job.gpuType));
       throw clusterErrors.insufficientCapacity(job.gpuType, job.gpuCount, { freeOnBestNode: free, freeTotal });
     }
-    await repo.allocate(job.id, node.id, gpuIndices, at);
-    return { node, gpuIndices };
+    const since = at === 'now' ? new Date() : at;
+    await repo.allocate(job.id, node.id, gpuIndices, since);
+    return { node, gpuIndices, at: since };
   }
 
   const tried = new Set<string>();
@@ -57,8 +64,9 @@ export async function allocateGpus(tx: EntityManager, job: GpuRequest, at: Date,
     if (node === null || node.state !== GpuNodeState.UP) continue;
     const gpuIndices = pickIndices(node.gpuCount, await repo.heldIndices(node.id), job.gpuCount);
     if (gpuIndices === null) continue;
-    await repo.allocate(job.id, node.id, gpuIndices, at);
-    return { node, gpuIndices };
+    const since = at === 'now' ? new Date() : at;
+    await repo.allocate(job.id, node.id, gpuIndices, since);
+    return { node, gpuIndices, at: since };
   }
 }
 

@@ -181,14 +181,14 @@ export class JobService {
     job.status = to;
     if (to === JobStatus.APPROVED) job.approvedAt = at;
     if (to === JobStatus.RUNNING) {
-      const placement = await allocateGpus(tx, job, at, nodeId);
+      const placement = await allocateGpus(tx, job, 'now', nodeId);
       const run = drawRun(job.seq ?? job.id, job.hours, this.config.sim, { node: placement.node.name, gpuIndices: placement.gpuIndices });
-      job.startedAt = at;
+      job.startedAt = placement.at;
       job.simOutcome = run.outcome;
       job.simRunHours = run.runHours;
       job.simFailReason = run.failReason;
       job.simHoursDone = 0;
-      job.simAdvancedAt = at;
+      job.simAdvancedAt = placement.at;
     }
     if (to === JobStatus.REJECTED || to === JobStatus.FAILED) job.statusReason = reason;
     if (to === JobStatus.COMPLETED) job.progress = 100;
