@@ -94,7 +94,7 @@ export class SimulationWorker {
       jobs.sort((a, b) => a.owner.id.localeCompare(b.owner.id) || a.quotaMonth.localeCompare(b.quotaMonth));
       for (const job of jobs) {
         const action = job.simOutcome === SimOutcome.COMPLETED ? 'complete' : 'fail';
-        await jobsService.apply(tx, job, action, null, job.simFailReason, { hoursRun: job.simRunHours ?? undefined });
+        await jobsService.apply(tx, job, action, null, job.simFailReason, { hoursRun: job.simRunHours ?? undefined, systemActor: 'simulator' });
       }
       await tx.flush();
       this.stats.finished += jobs.length;

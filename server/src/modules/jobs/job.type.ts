@@ -4,7 +4,7 @@ import type { JobChange } from '../../events/job-change.js';
 import { PageInfoType } from '../../graphql/page-info.type.js';
 import type { Page } from '../../pagination.js';
 import { UserType } from '../users/user.type.js';
-import type { JobEvent } from './job-event.entity.js';
+import { JobEventKind, type JobEvent } from './job-event.entity.js';
 import type { JobRecord } from './job.queries.js';
 import { JobStatus } from './job-status.js';
 
@@ -21,8 +21,21 @@ registerEnumType(JobStatus, {
   },
 });
 
+registerEnumType(JobEventKind, {
+  name: 'JobEventKind',
+  valuesConfig: {
+    CREATED: { description: 'Submitted (from is null)' },
+    TRANSITION: { description: 'A change of status' },
+    PROGRESS: { description: 'A running job advanced (not in a job’s events)' },
+    PRIORITY: { description: 'An admin changed its priority (from = to); the reason says from what to what' },
+  },
+});
+
 @ObjectType('JobEvent', { description: 'One change of a job' })
 export class JobEventType {
+  @Field(() => JobEventKind)
+  kind!: JobEventKind;
+
   @Field(() => GraphQLDateTime)
   at!: Date;
 
@@ -37,7 +50,7 @@ export class JobEventType {
 
   @Field(() => String, {
     nullable: true,
-    description: 'What made the change when no person did: "scheduler"; null for a person or the simulator',
+    description: 'What made the change when no person did: "scheduler" or "simulator"; null for a person',
   })
   systemActor!: string | null;
 
@@ -46,6 +59,7 @@ export class JobEventType {
 
   static from(event: JobEvent): JobEventType {
     return Object.assign(new JobEventType(), {
+      kind: event.kind,
       at: event.at,
       from: event.fromStatus,
       to: event.toStatus,

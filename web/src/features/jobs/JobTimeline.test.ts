@@ -8,10 +8,10 @@ import JobTimeline from './JobTimeline.vue';
 type JobEvent = JobQuery['job']['events'][number];
 
 const events: JobEvent[] = [
-  { at: '2025-12-03T10:00:00Z', from: null, to: JobStatus.PENDING, reason: null, systemActor: null, actor: { id: 'u1', email: 'ada@lab.example' } },
-  { at: '2025-12-03T10:00:01Z', from: JobStatus.PENDING, to: JobStatus.APPROVED, reason: null, systemActor: 'scheduler', actor: null },
-  { at: '2025-12-03T10:05:00Z', from: JobStatus.APPROVED, to: JobStatus.RUNNING, reason: null, systemActor: 'scheduler', actor: null },
-  { at: '2025-12-03T11:00:00Z', from: JobStatus.RUNNING, to: JobStatus.COMPLETED, reason: null, systemActor: null, actor: null },
+  { kind: 'CREATED', at: '2025-12-03T10:00:00Z', from: null, to: JobStatus.PENDING, reason: null, systemActor: null, actor: { id: 'u1', email: 'ada@lab.example' } },
+  { kind: 'TRANSITION', at: '2025-12-03T10:00:01Z', from: JobStatus.PENDING, to: JobStatus.APPROVED, reason: null, systemActor: 'scheduler', actor: null },
+  { kind: 'TRANSITION', at: '2025-12-03T10:05:00Z', from: JobStatus.APPROVED, to: JobStatus.RUNNING, reason: null, systemActor: 'scheduler', actor: null },
+  { kind: 'TRANSITION', at: '2025-12-03T11:00:00Z', from: JobStatus.RUNNING, to: JobStatus.COMPLETED, reason: null, systemActor: 'simulator', actor: null },
 ];
 
 describe('JobTimeline', () => {
@@ -36,9 +36,9 @@ describe('JobTimeline', () => {
     const admin = { id: 'a1', email: 'admin@lab.example' };
     const changes: JobEvent[] = [
       events[0]!,
-      { at: '2025-12-03T10:00:01Z', from: JobStatus.PENDING, to: JobStatus.APPROVED, reason: null, systemActor: null, actor: admin },
-      { at: '2025-12-03T10:02:00Z', from: JobStatus.APPROVED, to: JobStatus.APPROVED, reason: 'priority 0 → 12', systemActor: null, actor: admin },
-      { at: '2025-12-03T10:03:00Z', from: JobStatus.APPROVED, to: JobStatus.APPROVED, reason: 'priority 12 → -5', systemActor: null, actor: admin },
+      { kind: 'TRANSITION', at: '2025-12-03T10:00:01Z', from: JobStatus.PENDING, to: JobStatus.APPROVED, reason: null, systemActor: null, actor: admin },
+      { kind: 'PRIORITY', at: '2025-12-03T10:02:00Z', from: JobStatus.APPROVED, to: JobStatus.APPROVED, reason: 'priority 0 → 12', systemActor: null, actor: admin },
+      { kind: 'PRIORITY', at: '2025-12-03T10:03:00Z', from: JobStatus.APPROVED, to: JobStatus.APPROVED, reason: 'priority 12 → -5', systemActor: null, actor: admin },
     ];
     const wrapper = mount(JobTimeline, { props: { events: changes } });
     const items = wrapper.findAll('[data-testid="job-event"]');
@@ -59,7 +59,7 @@ describe('JobTimeline', () => {
   });
 
   it('should still say that the priority changed when the reason is worded otherwise, and show the reason as sent', () => {
-    const odd: JobEvent = { at: '2025-12-03T10:02:00Z', from: JobStatus.PENDING, to: JobStatus.PENDING, reason: 'raised for a deadline', systemActor: null, actor: null };
+    const odd: JobEvent = { kind: 'PRIORITY', at: '2025-12-03T10:02:00Z', from: JobStatus.PENDING, to: JobStatus.PENDING, reason: 'raised for a deadline', systemActor: null, actor: null };
     const wrapper = mount(JobTimeline, { props: { events: [odd] } });
     expect(wrapper.get('[data-testid="event-title"]').text()).toBe('Priority changed');
     expect(wrapper.get('[data-testid="event-reason"]').text()).toContain('raised for a deadline');
