@@ -250,6 +250,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
         await worker?.stop();
         // In order: stop relaying, drain Apollo (closing sockets with 1001), close the listener.
         for (const cleanup of cleanups) await cleanup();
+        await notifier.stop();
         await sql.close();
         await orm.close();
       },

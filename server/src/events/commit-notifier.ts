@@ -27,6 +27,8 @@ export const SCHEDULER_CHANNEL = 'scheduler_settings';
 export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
   private inFlight = false;
   private again = false;
+  private stopped = false;
+  private sending: Promise<void> | undefined;
   private readonly local: (() => void)[] = [];
   /** Wake-ups sent (for metrics and tests). */
   sent = 0;
@@ -74,13 +76,22 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
 
   committed(): void {
     this.changedHere();
-    if (!this.enabled) return;
+    if (!this.enabled || this.stopped) return;
     if (this.inFlight) {
       this.again = true;
       return;
     }
     this.inFlight = true;
-    setTimeout(() => void this.loop(), this.delayMs);
+    this.sending = new Promise<void>((resolve) => setTimeout(resolve, this.delayMs)).then(() => this.loop());
+  }
+
+  /**
+   * Sends what is pending and then nothing more (shutdown, before the pool closes). Relays of other
+   * processes still see later commits at their next poll.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.sending;
   }
 
   private async loop(): Promise<void> {
@@ -92,7 +103,7 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
       } catch (error) {
         this.log.warn({ err: error }, 'Could not send the job change wake-up; relays will poll');
       }
-      if (!this.again) break;
+      if (!this.again || this.stopped) break;
       // Commits arrived while it was in flight: they share the next one, after the same wait.
       // Sending at once would make the rate one per round trip under a steady load.
       await new Promise((resolve) => setTimeout(resolve, this.delayMs));

@@ -40,6 +40,21 @@ const REASONS: Record<StartKind, string> = {
   backfill: "backfilled: fits in free GPUs and ends, by its time limit, before the queue's head is planned to start",
 };
 const RECONNECT_MS = 1000;
+/** Starts committed together, per GPU type. */
+const START_BATCH = 50;
+/** Most starts one pass makes before planning again. */
+const MAX_STARTS_PER_PASS = 1000;
+/** Wake-ups closer together than this share one pass (the simulator announces every step). */
+const MIN_PASS_GAP_MS = 200;
+
+interface PlannedStart {
+  id: string;
+  gpuType: string;
+  nodeId: string | null;
+  kind: StartKind;
+}
+
+type StartOutcome = 'started' | 'skipped';
 
 /**
  * The AUTO scheduler (SPEC §8). Runs in every worker, but only the holder of the lease in
@@ -60,6 +75,8 @@ export class Scheduler {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private lastPassAt = 0;
+  private deferred: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly orm: MikroORM,
@@ -122,13 +139,25 @@ export class Scheduler {
     return held;
   }
 
-  /** Asks for a pass: starts one, or queues exactly one more after the running one. */
+  /**
+   * Asks for a pass: starts one, or queues exactly one more after the running one; wake-ups within
+   * MIN_PASS_GAP_MS of the last pass's start share one pass that soon.
+   */
   wake(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
+    const wait = this.lastPassAt + MIN_PASS_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.deferred ??= setTimeout(() => {
+        this.deferred = undefined;
+        this.wake();
+      }, wait);
+      return;
+    }
+    this.lastPassAt = Date.now();
     this.running = this.pass()
       .catch((error) => this.log.error({ err: error, schedulerId: this.id }, 'Scheduling pass failed'))
       .finally(() => {
@@ -153,39 +182,98 @@ export class Scheduler {
     const plan = makePlan(basis.input);
     this.observer.planned?.((performance.now() - began) / 1000);
     if (plan.startNow.length === 0) return;
+
+    // Each GPU type's starts in plan order, at most MAX_STARTS_PER_PASS in all: a longer backlog
+    // is planned again afterwards, so arrivals and priority changes meanwhile count.
     const kinds = startKinds(plan);
-    let started = 0;
-    for (const id of plan.startNow) {
-      if (this.stopped) break;
-      const kind = kinds.get(id) ?? 'queue';
-      const ok = await this.startOne(id, plan.jobs.get(id)?.plannedNodeId ?? null, kind);
-      if (ok === 'lease-lost') break;
-      if (ok === 'started') {
-        started += 1;
-        this.observer.started?.(plan.jobs.get(id)!.gpuType, kind);
-      } else this.stats.skipped += 1;
+    const byType = new Map<string, PlannedStart[]>();
+    for (const id of plan.startNow.slice(0, MAX_STARTS_PER_PASS)) {
+      const planned = plan.jobs.get(id)!;
+      const list = byType.get(planned.gpuType) ?? [];
+      list.push({ id, gpuType: planned.gpuType, nodeId: planned.plannedNodeId, kind: kinds.get(id) ?? 'queue' });
+      byType.set(planned.gpuType, list);
     }
+    // Types in parallel: each takes its own allocation lock, so they never wait on each other.
+    const results = await Promise.all([...byType.values()].map((starts) => this.startType(starts)));
+    const started = results.reduce((sum, n) => sum + n, 0);
     this.stats.started += started;
     if (started > 0) this.deps.events.committed();
+    if (plan.startNow.length > MAX_STARTS_PER_PASS && !this.stopped) this.again = true;
   }
 
-  private async startOne(id: string, nodeId: string | null, kind: StartKind): Promise<'started' | 'skipped' | 'lease-lost'> {
+  /**
+   * Starts one type's jobs, START_BATCH to a transaction (one commit for many starts). A batch in
+   * which any start is refused (the GPUs were taken meanwhile, a node changed) is rolled back whole
+   * and its jobs are started one at a time, so one refusal costs no other job its start.
+   *
+   * @returns how many started.
+   */
+  private async startType(starts: readonly PlannedStart[]): Promise<number> {
+    let started = 0;
+    for (let i = 0; i < starts.length && !this.stopped; i += START_BATCH) {
+      const batch = starts.slice(i, i + START_BATCH);
+      let outcome: StartOutcome[] | 'lease-lost';
+      try {
+        outcome = await this.startBatch(batch);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        outcome = [];
+        for (const start of batch) {
+          const one = await this.startOne(start);
+          if (one === 'lease-lost') return started;
+          outcome.push(one);
+        }
+      }
+      if (outcome === 'lease-lost') return started;
+      outcome.forEach((result, k) => {
+        if (result === 'started') {
+          started += 1;
+          this.observer.started?.(batch[k]!.gpuType, batch[k]!.kind);
+        } else this.stats.skipped += 1;
+      });
+    }
+    return started;
+  }
+
+  /** Starts `batch` in one transaction, fenced by the lease; throws AppError when any is refused. */
+  private async startBatch(batch: readonly PlannedStart[]): Promise<StartOutcome[] | 'lease-lost'> {
+    const em = this.orm.em.fork();
+    const jobs = createServices(em, this.deps).jobs;
+    return em.transactional(async (tx) => {
+      if (!(await holdsLease(tx, this.id))) return 'lease-lost' as const;
+      const locked = new Map((await tx.getRepository(Job).lockManyForUpdate(batch.map((b) => b.id))).map((j) => [j.id, j]));
+      const outcome: StartOutcome[] = [];
+      for (const start of batch) {
+        const job = locked.get(start.id);
+        // An admin may have started, cancelled or re-prioritised it since the plan was read.
+        if (job?.status !== JobStatus.APPROVED) {
+          outcome.push('skipped');
+          continue;
+        }
+        await jobs.apply(tx, job, 'start', null, REASONS[start.kind], { nodeId: start.nodeId, systemActor: 'scheduler' });
+        outcome.push('started');
+      }
+      await tx.flush();
+      return outcome;
+    });
+  }
+
+  private async startOne(start: PlannedStart): Promise<StartOutcome | 'lease-lost'> {
     const em = this.orm.em.fork();
     const jobs = createServices(em, this.deps).jobs;
     try {
       return await em.transactional(async (tx) => {
-        if (!(await holdsLease(tx, this.id))) return 'lease-lost';
-        const job = await tx.getRepository(Job).lockForUpdate(id);
-        // An admin may have started, cancelled or re-prioritised it since the plan was read.
-        if (job?.status !== JobStatus.APPROVED) return 'skipped';
-        await jobs.apply(tx, job, 'start', null, REASONS[kind], { nodeId, systemActor: 'scheduler' });
+        if (!(await holdsLease(tx, this.id))) return 'lease-lost' as const;
+        const job = await tx.getRepository(Job).lockForUpdate(start.id);
+        if (job?.status !== JobStatus.APPROVED) return 'skipped' as const;
+        await jobs.apply(tx, job, 'start', null, REASONS[start.kind], { nodeId: start.nodeId, systemActor: 'scheduler' });
         await tx.flush();
-        return 'started';
+        return 'started' as const;
       });
     } catch (error) {
       // INSUFFICIENT_CAPACITY or a node that changed: the next pass plans with what is true now.
       if (error instanceof AppError) {
-        this.log.debug({ jobId: id, code: error.code }, 'Scheduler skipped a start');
+        this.log.debug({ jobId: start.id, code: error.code }, 'Scheduler skipped a start');
         return 'skipped';
       }
       throw error;
@@ -196,6 +284,7 @@ export class Scheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.deferred);
     await this.running;
     await this.listener?.end().catch(() => {});
     if (this.leader) {

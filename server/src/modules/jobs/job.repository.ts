@@ -24,6 +24,17 @@ export class JobRepository extends EntityRepository<Job> {
   }
 
   /**
+   * Loads jobs and locks their rows until the transaction ends, in id order (so two lockers of
+   * overlapping sets cannot deadlock), with their owners. Missing ids are left out.
+   */
+  async lockManyForUpdate(ids: readonly string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
+    const jobs = await this.find({ id: { $in: [...ids] } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+    await this.loadOwner(jobs);
+    return jobs;
+  }
+
+  /**
    * Loads the owners of jobs locked without them. Only the job rows are locked: locking the
    * owner's row too would make every change of a user's jobs wait on each other and deadlock
    * with submissions, whose foreign-key checks share-lock that row.
