@@ -167,11 +167,12 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
     const findings: string[] = [
       `Each start costs the worker ${num((cpu / rate) * 1000, 2)} ms of CPU` +
         (Number.isNaN(pgCpu) ? '' : ` and PostgreSQL ${num((pgCpu / rate) * 1000, 2)} ms`) +
-        `: the scheduler plans once per pass and then starts the plan's jobs one transaction each (lease check, job row lock, ` +
-        `the GPU type's allocation lock, the capacities of the type's ${num(c.nodesPerType)} nodes, the node's lock, the allocation rows, the event, the job's update, COMMIT), ` +
-        'one after another on one connection, so the rate is bounded by one start\'s round trips and commit, not by the plan.',
+        `: the scheduler plans once per pass, then starts each GPU type's jobs in parallel (each type has its own allocation lock), ` +
+        `50 to a transaction (one lease check, the batch's job rows locked in one statement, then per job the type's allocation lock, ` +
+        `the capacities of the type's ${num(c.nodesPerType)} nodes, the node's lock, the allocation rows, the event and the job's update; one COMMIT), ` +
+        'so a start costs its statements but shares its commit.',
       `Over the ${num(of((r) => r.plans).median)} plans of a run the worker spent ${num(of((r) => r.planMs).median, 1)} ms each computing (reads not counted): ` +
-        'one pass plans once and then starts everything its plan starts now, so a pass over a large backlog runs for as long as all its starts take, and changes meanwhile wait for the next pass.',
+        'a pass starts at most 1,000 jobs and then plans again, so arrivals and priority changes wait at most one such pass.',
     ];
     if (of((r) => r.skipped).median > 0) findings.push(`${num(of((r) => r.skipped).median)} starts a run were refused at the last moment and retried in a later pass.`);
     const other = of((r) => r.otherCpu).median;
@@ -180,8 +181,7 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
         (other >= 0.25 * os.cpus().length ? ': this figure is depressed by other work on the machine' : '') +
         (Number.isNaN(pgCpu)
           ? '.'
-          : `. The worker's and PostgreSQL's CPU per start alone would allow about ${num(1000 / (((cpu + pgCpu) / rate) * 1000))}/s one start after another, with no wait for the disk or for other work: ` +
-            `reaching ${SLURM_STARTS_PER_SECOND}/s needs fewer round trips and commits per start (several starts of a pass in one transaction, or the GPU types started in parallel, since each type has its own allocation lock), not a faster plan.`),
+          : `. The worker's and PostgreSQL's CPU per start alone would allow about ${num(1000 / (((cpu + pgCpu) / rate) * 1000))}/s with no wait for the disk or for other work.`),
     );
     findings.push(...logFindings([api, worker]));
     return {
