@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
 import type { Logger } from '../logger.js';
 
@@ -18,31 +19,47 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
- * Gives every request an id (the caller's `X-Request-Id` when well-formed, else a new UUID),
- * echoes it in the response, binds it to a child logger, and logs one line when the response is
- * sent: method, path (never the query string, which may hold a token), status, duration and the
- * user id when known.
+ * Starts the log of one request: gives it an id (the caller's `X-Request-Id` when well-formed,
+ * else a new UUID), echoes it in the response, binds it to a child logger, and logs one line when
+ * the response is sent: method, path (never the query string, which may hold a token), status,
+ * duration and the user id when known (set `userId` on the returned locals).
+ *
+ * @param url the path as the client sent it (a mounted router may have rewritten `req.url`).
  */
+export function startRequestLog(log: Logger, req: IncomingMessage, res: ServerResponse, url = req.url ?? '/'): RequestLocals {
+  const given = req.headers['x-request-id'];
+  const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  const started = process.hrtime.bigint();
+  const locals: RequestLocals = { requestId, log: log.child({ requestId }) };
+  res.setHeader('X-Request-Id', requestId);
+  res.on('finish', () => {
+    const path = url.split('?')[0]!;
+    const fields = {
+      method: req.method,
+      path,
+      status: res.statusCode,
+      durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
+      userId: locals.userId,
+    };
+    if (QUIET.has(path)) locals.log.debug(fields, 'HTTP request');
+    else locals.log.info(fields, 'HTTP request');
+  });
+  return locals;
+}
+
+/** `startRequestLog` as Express middleware, leaving its locals on `res.locals`. */
 export function requestLogging(log: Logger): RequestHandler {
   return (req, response, next) => {
     const res = response as Response<unknown, RequestLocals>;
-    const given = req.get('x-request-id');
-    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-    const started = process.hrtime.bigint();
-    res.locals.requestId = requestId;
-    res.locals.log = log.child({ requestId });
-    res.setHeader('X-Request-Id', requestId);
-    res.on('finish', () => {
-      const fields = {
-        method: req.method,
-        // originalUrl: mounted routers rewrite req.url; the query string is left out.
-        path: req.originalUrl.split('?')[0],
-        status: res.statusCode,
-        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
-        userId: res.locals.userId,
-      };
-      if (QUIET.has(req.originalUrl.split('?')[0]!)) res.locals.log.debug(fields, 'HTTP request');
-      else res.locals.log.info(fields, 'HTTP request');
+    const locals = startRequestLog(log, req, res, req.originalUrl);
+    res.locals.requestId = locals.requestId;
+    res.locals.log = locals.log;
+    // The finish line reads `userId` from the same object the GraphQL context sets.
+    Object.defineProperty(res.locals, 'userId', {
+      get: () => locals.userId,
+      set: (id: string | undefined) => (locals.userId = id),
+      enumerable: true,
+      configurable: true,
     });
     next();
   };
