@@ -18,6 +18,7 @@ import { formatError, operationPlugin } from './graphql/errors.js';
 import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
 import { GraphQLWebSocketServer } from './graphql/websocket.js';
 import { cors, securityHeaders } from './http/security.js';
+import { graphqlPost } from './http/graphql-post.js';
 import { Metrics } from './observability/metrics.js';
 import { requestLogging, type RequestLocals } from './observability/request-log.js';
 import { graphiqlAssets, graphiqlPage } from './graphql/graphiql.js';
@@ -37,6 +38,7 @@ import { PlanCache } from './modules/scheduler/plan-cache.js';
 import { readPlanBasis } from './modules/scheduler/scheduler.queries.js';
 import { SCHEDULER_SETTINGS_KEY, seedSettings } from './modules/scheduler/scheduler-settings.js';
 import { Scheduler } from './worker/scheduler.js';
+import { ViewerCache } from './modules/auth/viewer-cache.js';
 import { pools } from './modules/cluster/cluster.queries.js';
 import { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { notify } from './events/job-event.queries.js';
@@ -135,12 +137,14 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       jobCounts: new JobCountCache(),
       catalogue: new GpuCatalogue(sql),
       sql,
+      viewers: new ViewerCache(config.authCacheMs),
       plans: new PlanCache(() => readPlanBasis(sql, config), log, config.scheduler.planMaxAgeMs, (seconds) =>
         metrics.observePlan(seconds),
       ),
     };
     cleanups.push(() => deps.plans.stop());
     (deps.events as CommitNotifier).onLocalChange(() => deps.plans.invalidate());
+    (deps.events as CommitNotifier).onLocalRevocation((userId) => deps.viewers.forget(userId));
     // A new installation's scheduler settings come from SCHEDULER_MODE and friends; later, admins change them.
     await orm.em.fork().getRepository(Setting).getOrInsert(SCHEDULER_SETTINGS_KEY, JSON.stringify(seedSettings(config.scheduler)));
     const jobChanges = new JobChangeHub();
@@ -166,7 +170,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     app.use(requestLogging(log));
     app.use(securityHeaders());
     app.use(cors(config.corsOrigins));
-    const httpServer = http.createServer(app);
+    // POST /graphql, the hot path, skips Express (see http/graphql-post.ts); all else goes through it.
+    let graphqlPostHandler: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+    const httpServer = http.createServer((req, res) => {
+      if (graphqlPostHandler !== undefined && req.method === 'POST' && isGraphQLPath(req.url)) graphqlPostHandler(req, res);
+      else app(req, res);
+    });
     const readMetrics = options.clusterMember ? joinClusterMetrics(metrics.registry) : () => metrics.registry.metrics();
     app.get('/metrics', async (_req, res) => {
       res.type(metrics.registry.contentType).send(await readMetrics());
@@ -183,7 +192,11 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       await createServices(orm.em.fork(), deps).users.ensureFirstAdmin(log);
       let revoked: (userId: string) => void = () => {};
       relay = new JobEventRelay(sql, options.databaseUrl, jobChanges, log, config.eventPollMs, {
-        onRevoked: (userId) => revoked(userId),
+        onRevoked: (userId) => {
+          deps.viewers.forget(userId);
+          revoked(userId);
+        },
+        onListening: () => deps.viewers.clear(),
         onInventoryChange: () => {
           deps.catalogue.invalidate();
           deps.plans.invalidate();
@@ -201,6 +214,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       await mountApi(app, httpServer, {
         orm, deps, live, log, config, cleanups, metrics,
         onRevoked: (handler) => (revoked = handler),
+        onGraphQLPost: (handler) => (graphqlPostHandler = handler),
       });
     }
     app.use((_req, res) => {
@@ -273,6 +287,15 @@ interface ApiParts {
   metrics: Metrics;
   /** Registers the handler of token revocations announced by any process. */
   onRevoked: (handler: (userId: string) => void) => void;
+  /** Registers the handler of `POST /graphql`, served without Express. */
+  onGraphQLPost: (handler: (req: http.IncomingMessage, res: http.ServerResponse) => void) => void;
+}
+
+/** Whether a request's URL is `/graphql` (with or without a trailing slash or query string). */
+function isGraphQLPath(url: string | undefined): boolean {
+  if (url === undefined || !url.startsWith('/graphql')) return false;
+  const rest = url.slice(8);
+  return rest === '' || rest === '/' || rest.startsWith('?') || rest.startsWith('/?');
 }
 
 /** Mounts GraphQL (HTTP and WebSocket), GraphiQL and the web app. */
@@ -322,6 +345,23 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   await apollo.start();
   cleanups.push(() => apollo.stop());
 
+  const contextOf = async (authorization: string | undefined, locals: RequestLocals, clientAddress: string): Promise<GraphQLContext> => {
+    const services = createServices(orm.em.fork(), deps);
+    const token = bearerToken(authorization);
+    const viewer = token === null ? null : await services.users.authenticate(token);
+    if (viewer) locals.userId = viewer.id;
+    return createContext(locals.requestId, locals.log, clientAddress, viewer, services, live);
+  };
+  parts.onGraphQLPost(
+    graphqlPost({
+      apollo,
+      log,
+      corsOrigins: config.corsOrigins,
+      trustProxy: config.trustProxy,
+      context: (req, locals, clientAddress) => contextOf(req.headers.authorization, locals, clientAddress),
+    }),
+  );
+
   if (config.introspection) app.use(graphiqlAssets());
   app.get('/graphql', (req, res, next) => {
     // A browser asking for a page gets GraphiQL; GraphQL GET requests go on to Apollo.
@@ -334,14 +374,8 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
     '/graphql',
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
-      context: async ({ req, res: response }: { req: Request; res: express.Response }) => {
-        const res = response as express.Response<unknown, RequestLocals>;
-        const services = createServices(orm.em.fork(), deps);
-        const token = bearerToken(req.headers.authorization);
-        const viewer = token === null ? null : await services.users.authenticate(token);
-        if (viewer) res.locals.userId = viewer.id;
-        return createContext(res.locals.requestId, res.locals.log, req.ip ?? 'unknown', viewer, services, live);
-      },
+      context: ({ req, res }: { req: Request; res: express.Response }) =>
+        contextOf(req.headers.authorization, (res as express.Response<unknown, RequestLocals>).locals, req.ip ?? 'unknown'),
     }),
   );
 

@@ -86,6 +86,12 @@ export interface Config {
   maxHours: number;
   sim: SimulatorConfig;
   scheduler: SchedulerConfig;
+  /**
+   * `AUTH_CACHE_MS`: how long a process trusts what it read of a token's user (its role and token
+   * version) without reading it again; revocations announced by any process drop it at once.
+   * 0 reads the user on every request.
+   */
+  authCacheMs: number;
   /** Fallback interval at which the event relay looks for new events without a wake-up. */
   eventPollMs: number;
   /**
@@ -265,6 +271,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       claimBatch: readNumber(env, 'WORKER_CLAIM_BATCH', 1000, { min: 1, max: 100_000, integer: true }),
     },
     scheduler: readScheduler(env),
+    authCacheMs: readNumber(env, 'AUTH_CACHE_MS', 5000, { min: 0, max: 60_000, integer: true }),
     eventPollMs: readNumber(env, 'EVENT_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
     eventsEnabled: readBoolean(env, 'EVENTS_ENABLED', true),
     logLevel: logLevel as LogLevel,

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Sql } from './db/sql.js';
 import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
+import type { ViewerCache } from './modules/auth/viewer-cache.js';
 import type { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { ClusterService, type ClusterListener } from './modules/cluster/cluster.service.js';
@@ -26,6 +27,8 @@ export interface AppDeps {
   jobCounts: JobCountCache;
   /** Plain SQL for the statements every request runs (see `db/sql.ts`). */
   sql: Sql;
+  /** The users tokens name, for a few seconds (see `modules/auth/viewer-cache.ts`). */
+  viewers: ViewerCache;
   /** The process's queue plan, shared by every reader of estimates and queues. */
   plans: PlanCache;
 }
@@ -44,7 +47,7 @@ export function createServices(em: EntityManager, deps: AppDeps): Services {
   const quotas = new QuotaService(em, deps.config);
   const jobs = new JobService(em, deps.config, quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts);
   return {
-    users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events, deps.sql),
+    users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers),
     quotas,
     jobs,
     cluster: new ClusterService(em, deps.sql, jobs, deps.catalogue, deps.events),

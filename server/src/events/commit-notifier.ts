@@ -30,6 +30,7 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
   private stopped = false;
   private sending: Promise<void> | undefined;
   private readonly local: (() => void)[] = [];
+  private readonly localRevocations: ((userId: string) => void)[] = [];
   /** Wake-ups sent (for metrics and tests). */
   sent = 0;
 
@@ -51,12 +52,18 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     this.local.push(listener);
   }
 
+  /** Also tells `listener`, synchronously, of every revocation made by this process. */
+  onLocalRevocation(listener: (userId: string) => void): void {
+    this.localRevocations.push(listener);
+  }
+
   private changedHere(): void {
     for (const listener of this.local) listener();
   }
 
   /** Announces, after its commit, that `userId`'s tokens were revoked (rare: not coalesced). */
   revoked(userId: string): void {
+    for (const listener of this.localRevocations) listener(userId);
     this.send(REVOCATIONS_CHANNEL, userId).catch((error: unknown) =>
       this.log.warn({ err: error, userId }, 'Could not announce a token revocation'),
     );

@@ -18,6 +18,11 @@ export interface RelayListeners {
   onTransitions?: () => void;
   /** An admin changed the scheduler's settings. */
   onSchedulerChange?: () => void;
+  /**
+   * The listener (re)connected: announcements made while it was not listening were missed, so
+   * whatever they would have invalidated must be dropped now.
+   */
+  onListening?: () => void;
 }
 
 /** Events read per query. */
@@ -77,6 +82,7 @@ export class JobEventRelay {
     await client.connect();
     await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL]);
     this.listener = client;
+    this.listeners.onListening?.();
     this.wake(); // catch up on anything committed while not listening
   }
 

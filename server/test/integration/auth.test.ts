@@ -332,10 +332,12 @@ describe('tokens', () => {
     await expectRefusedToken(token);
   });
 
-  it('should refuse the token of a deleted user', async () => {
+  it('should refuse the token of a user deleted behind its back, within AUTH_CACHE_MS', async () => {
     const user = await server.register('deleted');
     expect((await gql(ME, {}, user.token)).data?.me.id).toBe(user.id);
     await server.db.query('delete from users where id = $1', [user.id]);
+    // No announcement comes from a change made in SQL: the cached user expires.
+    await new Promise((r) => setTimeout(r, server.config.authCacheMs));
     await expectRefusedToken(user.token);
   });
 
@@ -346,18 +348,55 @@ describe('tokens', () => {
 });
 
 describe('roles', () => {
-  it('should re-read the role on every request, so a promotion and a demotion apply to the same token at once', async () => {
+  it('should apply a promotion and a demotion made behind its back to the same token within AUTH_CACHE_MS', async () => {
     const user = await server.register('promoted');
     expect(errorCode(await gql(USERS, {}, user.token))).toBe('FORBIDDEN');
+    const expire = () => new Promise((r) => setTimeout(r, server.config.authCacheMs));
 
     await server.db.query("update users set role = 'ADMIN' where id = $1", [user.id]);
+    await expire();
     const asAdmin = await gql(USERS, {}, user.token);
     expect(asAdmin.errors).toBeUndefined();
     expect(asAdmin.data?.users.totalCount).toBeGreaterThan(0);
     expect((await gql(ME, {}, user.token)).data?.me.role).toBe('ADMIN');
 
     await server.db.query("update users set role = 'USER' where id = $1", [user.id]);
+    await expire();
     expect(errorCode(await gql(USERS, {}, user.token))).toBe('FORBIDDEN');
+  });
+
+  it('should read the user on every request with AUTH_CACHE_MS=0, so a change made in SQL applies at once', async () => {
+    const uncached = await TestServer.start({ AUTH_CACHE_MS: '0' });
+    try {
+      const user = await uncached.register('uncached');
+      const users = () => uncached.gql<{ users: { totalCount: number } }>(USERS, {}, user.token);
+      expect(errorCode(await users())).toBe('FORBIDDEN');
+      await uncached.db.query("update users set role = 'ADMIN' where id = $1", [user.id]);
+      expect((await users()).errors).toBeUndefined();
+      await uncached.db.query('delete from users where id = $1', [user.id]);
+      expect(errorCode(await users())).toBe('UNAUTHENTICATED');
+    } finally {
+      await uncached.close();
+    }
+  });
+
+  it('should demote at once through setUserRole, though the user was cached a moment ago', async () => {
+    const user = await server.register('demoted');
+    const admin = await server.loginAdmin();
+    const promote = await gql(
+      'mutation ($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { role } }',
+      { id: user.id, role: 'ADMIN' },
+      admin.token,
+    );
+    expect(promote.errors).toBeUndefined();
+    // The promotion revoked the old token; a fresh one is an admin's, cached by this request.
+    const { token } = (await gql<{ login: { token: string } }>(
+      'mutation ($input: LoginInput!) { login(input: $input) { token } }',
+      { input: { email: user.email, password: TEST_PASSWORD } },
+    )).data!.login;
+    expect((await gql(USERS, {}, token)).errors).toBeUndefined();
+    await gql('mutation ($id: ID!, $role: Role!) { setUserRole(userId: $id, role: $role) { role } }', { id: user.id, role: 'USER' }, admin.token);
+    expect(errorCode(await gql(USERS, {}, token))).toBe('UNAUTHENTICATED');
   });
 
   it('should not let a plain user approve their own job', async () => {

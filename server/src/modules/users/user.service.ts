@@ -8,6 +8,7 @@ import type { PasswordHasher } from '../auth/password.js';
 import type { TokenService } from '../auth/token.service.js';
 import { RateLimiter, rateKeys } from '../auth/rate-limiter.js';
 import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
+import { ViewerCache } from '../auth/viewer-cache.js';
 import { Role, User } from './user.entity.js';
 import { userErrors } from './user.errors.js';
 import { credentialsOf, tokenVersions } from './user.queries.js';
@@ -37,6 +38,7 @@ export class UserService {
     private readonly tokens: TokenService,
     private readonly revocations: RevocationListener,
     private readonly sql: SqlRunner,
+    private readonly viewers: ViewerCache = new ViewerCache(0),
   ) {
     this.limiter = new RateLimiter(em, config.limits);
   }
@@ -141,15 +143,22 @@ export class UserService {
   }
 
   /**
-   * Turns a bearer token into the request's viewer. The user is re-read from the database on
-   * every request, so a deleted user, a demotion or a revoked token takes effect at once.
+   * Turns a bearer token into the request's viewer: its signature and expiry, then the user it
+   * names at the token version it carries. The user comes from the process's `ViewerCache`, which
+   * forgets a user the moment a revocation is announced (a demotion, a password change, a logout
+   * everywhere: all bump the version); a token newer than the cached user makes it read again.
    */
   async authenticate(token: string): Promise<Viewer | null> {
     const claims = await this.tokens.verify(token);
     if (!claims || !isUuid(claims.userId)) return null;
-    const user = await credentialsOf(this.sql, claims.userId);
-    if (!user || user.tokenVersion !== claims.version) return null;
-    return user;
+    let user = this.viewers.get(claims.userId);
+    if (user === undefined || user.tokenVersion < claims.version) {
+      const ticket = this.viewers.ticket();
+      user = (await credentialsOf(this.sql, claims.userId)) ?? undefined;
+      if (user === undefined) return null;
+      this.viewers.set(user, ticket);
+    }
+    return user.tokenVersion === claims.version ? user : null;
   }
 
   /**
