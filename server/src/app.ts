@@ -350,7 +350,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
     const token = bearerToken(authorization);
     const viewer = token === null ? null : await services.users.authenticate(token);
     if (viewer) locals.userId = viewer.id;
-    return createContext(locals.requestId, locals.log, clientAddress, viewer, services, live);
+    return createContext(locals.requestId, () => locals.log, clientAddress, viewer, services, live, locals);
   };
   parts.onGraphQLPost(
     graphqlPost({

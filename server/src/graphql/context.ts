@@ -32,6 +32,11 @@ export interface GraphQLContext {
   jobChanges: JobChangeHub;
   /** This process's `clusterChanged` feed. */
   clusterChanges: ClusterWatcher;
+  /**
+   * The HTTP request's log line, when the operation came over HTTP: the operation's name, type,
+   * duration and errors go on it rather than on a line of their own.
+   */
+  requestLog?: { operation?: Record<string, unknown> };
   /** Per-operation batch loaders. */
   loaders: {
     quota: BatchLoader<UserRecord, QuotaView>;
@@ -46,18 +51,40 @@ function orNull<K, V>(keys: readonly K[], found: Map<K, V>): Map<K, V | null> {
   return new Map(keys.map((k) => [k, found.get(k) ?? null]));
 }
 
+/**
+ * The context's base: `log` is a getter on the prototype, so the child logger is made only when an
+ * operation logs something of its own (most log nothing but their request's line), and Apollo's
+ * shallow copy of each operation's context (own properties only) keeps it lazy.
+ */
+class OperationContext {
+  declare viewer: Viewer | null;
+  private logger: Logger | undefined;
+
+  constructor(private readonly logSource: Logger | (() => Logger)) {}
+
+  get log(): Logger {
+    if (this.logger === undefined) {
+      const base = typeof this.logSource === 'function' ? this.logSource() : this.logSource;
+      this.logger = this.viewer ? base.child({ userId: this.viewer.id }) : base;
+    }
+    return this.logger;
+  }
+}
+
 /** Builds an operation's context from its services and viewer. */
 export function createContext(
   requestId: string,
-  log: Logger,
+  /** The request's logger, or a function making it (called only if the operation logs). */
+  log: Logger | (() => Logger),
   clientAddress: string,
   viewer: Viewer | null,
   services: Services,
   live: LiveFeeds,
+  requestLog?: { operation?: Record<string, unknown> },
 ): GraphQLContext {
-  return {
+  const fields: Omit<GraphQLContext, 'log'> = {
     requestId,
-    log: viewer ? log.child({ userId: viewer.id }) : log,
+    requestLog,
     clientAddress,
     viewer,
     services,
@@ -79,6 +106,7 @@ export function createContext(
       ),
     },
   };
+  return Object.assign(new OperationContext(log), fields);
 }
 
 /** Reads the token of an `Authorization: Bearer <jwt>` header value. */

@@ -58,7 +58,7 @@ export function logUnexpected(errors: readonly GraphQLError[], log: Logger, oper
 }
 
 /**
- * Logs each operation once (name, type, duration, error codes) on the request's logger, records
+ * Logs each operation once (name, type, duration, error codes) on its request's line, records
  * its latency, and logs every unexpected error with its stack, request id, user and operation.
  */
 export function operationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLContext> {
@@ -79,10 +79,10 @@ export function operationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLCon
           const type = operation?.operation ?? 'unknown';
           metrics.observeOperation(name, type, errors?.length ? 'error' : 'ok', seconds);
           const codes = errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-          contextValue.log.info(
-            { operationName: name, operationType: type, durationMs: Math.round(seconds * 1e4) / 10, errors: codes },
-            'GraphQL operation',
-          );
+          const fields = { operationName: name, operationType: type, operationMs: Math.round(seconds * 1e4) / 10, errors: codes };
+          // Over HTTP the request's one line carries the operation; otherwise it gets its own.
+          if (contextValue.requestLog) contextValue.requestLog.operation = fields;
+          else contextValue.log.info(fields, 'GraphQL operation');
         },
       };
     },

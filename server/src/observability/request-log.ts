@@ -10,6 +10,8 @@ export interface RequestLocals {
   log: Logger;
   /** Set once the request's token is checked. */
   userId?: string;
+  /** The GraphQL operation the request carried, written on its one log line. */
+  operation?: Record<string, unknown>;
 }
 
 /** A caller's request id is kept only if it looks like one (no log injection). */
@@ -20,9 +22,10 @@ const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
 /**
  * Starts the log of one request: gives it an id (the caller's `X-Request-Id` when well-formed,
- * else a new UUID), echoes it in the response, binds it to a child logger, and logs one line when
- * the response is sent: method, path (never the query string, which may hold a token), status,
- * duration and the user id when known (set `userId` on the returned locals).
+ * else a new UUID), echoes it in the response, binds it to a child logger for whatever else the
+ * request logs, and logs one line when the response is sent: method, path (never the query
+ * string, which may hold a token), status, duration, the user id when known and the GraphQL
+ * operation (name, type, its own duration and error codes), set on the returned locals.
  *
  * @param url the path as the client sent it (a mounted router may have rewritten `req.url`).
  */
@@ -30,19 +33,28 @@ export function startRequestLog(log: Logger, req: IncomingMessage, res: ServerRe
   const given = req.headers['x-request-id'];
   const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
   const started = process.hrtime.bigint();
-  const locals: RequestLocals = { requestId, log: log.child({ requestId }) };
+  let child: Logger | undefined;
+  const locals: RequestLocals = {
+    requestId,
+    // Made on first use: most requests log only their one line, which needs no child logger.
+    get log() {
+      return (child ??= log.child({ requestId }));
+    },
+  };
   res.setHeader('X-Request-Id', requestId);
   res.on('finish', () => {
     const path = url.split('?')[0]!;
     const fields = {
+      requestId,
       method: req.method,
       path,
       status: res.statusCode,
       durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10,
       userId: locals.userId,
+      ...locals.operation,
     };
-    if (QUIET.has(path)) locals.log.debug(fields, 'HTTP request');
-    else locals.log.info(fields, 'HTTP request');
+    if (QUIET.has(path)) log.debug(fields, 'HTTP request');
+    else log.info(fields, 'HTTP request');
   });
   return locals;
 }
@@ -53,14 +65,15 @@ export function requestLogging(log: Logger): RequestHandler {
     const res = response as Response<unknown, RequestLocals>;
     const locals = startRequestLog(log, req, res, req.originalUrl);
     res.locals.requestId = locals.requestId;
-    res.locals.log = locals.log;
-    // The finish line reads `userId` from the same object the GraphQL context sets.
-    Object.defineProperty(res.locals, 'userId', {
-      get: () => locals.userId,
-      set: (id: string | undefined) => (locals.userId = id),
-      enumerable: true,
-      configurable: true,
-    });
+    // The finish line reads what later handlers set on the same object.
+    for (const key of ['log', 'userId', 'operation'] as const) {
+      Object.defineProperty(res.locals, key, {
+        get: () => locals[key],
+        set: (value: never) => (locals[key] = value),
+        enumerable: true,
+        configurable: true,
+      });
+    }
     next();
   };
 }
