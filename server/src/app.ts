@@ -29,6 +29,7 @@ import { TokenService } from './modules/auth/token.service.js';
 import { Setting } from './modules/settings/setting.entity.js';
 import { WEB_DIST_DIR } from './paths.js';
 import { createServices, type AppDeps } from './services.js';
+import { authenticate } from './modules/users/user.service.js';
 import { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
@@ -346,9 +347,9 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   cleanups.push(() => apollo.stop());
 
   const contextOf = async (authorization: string | undefined, locals: RequestLocals, clientAddress: string): Promise<GraphQLContext> => {
-    const services = createServices(orm.em.fork(), deps);
+    const services = createServices(() => orm.em.fork(), deps);
     const token = bearerToken(authorization);
-    const viewer = token === null ? null : await services.users.authenticate(token);
+    const viewer = token === null ? null : await authenticate(token, deps.tokens, deps.sql, deps.viewers);
     if (viewer) locals.userId = viewer.id;
     return createContext(locals.requestId, () => locals.log, clientAddress, viewer, services, live, locals);
   };

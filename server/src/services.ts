@@ -42,15 +42,35 @@ export interface Services {
   scheduler: SchedulerService;
 }
 
-/** Builds the services for one unit of work on `em`, a fork of the process's EntityManager. */
-export function createServices(em: EntityManager, deps: AppDeps): Services {
-  const quotas = new QuotaService(em, deps.config);
-  const jobs = new JobService(em, deps.config, quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts);
+/**
+ * Builds the services for one unit of work on `em`, a fork of the process's EntityManager, or a
+ * function making that fork. Each service is made on first use and the fork with the first that
+ * needs it: an operation that reads only the process's caches (a token check, `gpuTypes`) costs
+ * no fork.
+ */
+export function createServices(em: EntityManager | (() => EntityManager), deps: AppDeps): Services {
+  let fork: EntityManager | undefined;
+  const unitOfWork = () => (fork ??= typeof em === 'function' ? em() : em);
+  let users: UserService | undefined;
+  let quotas: QuotaService | undefined;
+  let jobs: JobService | undefined;
+  let cluster: ClusterService | undefined;
+  let scheduler: SchedulerService | undefined;
   return {
-    users: new UserService(em, deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers),
-    quotas,
-    jobs,
-    cluster: new ClusterService(em, deps.sql, jobs, deps.catalogue, deps.events),
-    scheduler: new SchedulerService(em, deps.sql, deps.plans, seedSettings(deps.config.scheduler), deps.events),
+    get users() {
+      return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers));
+    },
+    get quotas() {
+      return (quotas ??= new QuotaService(unitOfWork(), deps.config));
+    },
+    get jobs() {
+      return (jobs ??= new JobService(unitOfWork(), deps.config, this.quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts));
+    },
+    get cluster() {
+      return (cluster ??= new ClusterService(unitOfWork(), deps.sql, this.jobs, deps.catalogue, deps.events));
+    },
+    get scheduler() {
+      return (scheduler ??= new SchedulerService(unitOfWork(), deps.sql, deps.plans, seedSettings(deps.config.scheduler), deps.events));
+    },
   };
 }

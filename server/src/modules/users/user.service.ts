@@ -148,17 +148,8 @@ export class UserService {
    * forgets a user the moment a revocation is announced (a demotion, a password change, a logout
    * everywhere: all bump the version); a token newer than the cached user makes it read again.
    */
-  async authenticate(token: string): Promise<Viewer | null> {
-    const claims = await this.tokens.verify(token);
-    if (!claims || !isUuid(claims.userId)) return null;
-    let user = this.viewers.get(claims.userId);
-    if (user === undefined || user.tokenVersion < claims.version) {
-      const ticket = this.viewers.ticket();
-      user = (await credentialsOf(this.sql, claims.userId)) ?? undefined;
-      if (user === undefined) return null;
-      this.viewers.set(user, ticket);
-    }
-    return user.tokenVersion === claims.version ? user : null;
+  authenticate(token: string): Promise<Viewer | null> {
+    return authenticate(token, this.tokens, this.sql, this.viewers);
   }
 
   /**
@@ -236,4 +227,21 @@ export class UserService {
       log.info({ email }, 'First admin created');
     });
   }
+}
+
+/**
+ * `UserService.authenticate` without a unit of work: a request's token check needs only the
+ * process's token keys, its user cache and the pool.
+ */
+export async function authenticate(token: string, tokens: TokenService, sql: SqlRunner, viewers: ViewerCache): Promise<Viewer | null> {
+  const claims = await tokens.verify(token);
+  if (!claims || !isUuid(claims.userId)) return null;
+  let user = viewers.get(claims.userId);
+  if (user === undefined || user.tokenVersion < claims.version) {
+    const ticket = viewers.ticket();
+    user = (await credentialsOf(sql, claims.userId)) ?? undefined;
+    if (user === undefined) return null;
+    viewers.set(user, ticket);
+  }
+  return user.tokenVersion === claims.version ? user : null;
 }
