@@ -39,7 +39,7 @@ export function clientAddressOf(trustProxy: boolean | number | string): (req: In
 }
 
 /** The first non-blank character of a strict JSON body must open an object or an array. */
-const STRICT_JSON = /^[\x20\x09\x0a\x0d]*[[{]/;
+const STRICT_JSON = /^[ \t\n\r]*[[{]/;
 
 /**
  * Reads a JSON body as Express's `json()` does: only `application/json` is parsed (anything else
