@@ -176,11 +176,15 @@ export async function findManyWithOwner(sql: SqlRunner, ids: readonly string[]):
  * they happen only when the reservation did.
  *
  * $1 job id, $2 owner id, $3 name, $4 GPU type, $5 GPU count, $6 hours, $7 GPU-hours,
- * $8 quota month, $9 creation time, $10 the owner's monthly limit (for a new quota row).
+ * $8 quota month, $9 creation time, $10 DEFAULT_MONTHLY_GPU_HOURS. A new quota row gets the
+ * owner's monthly limit as the users row holds it in this statement (the default when unset), not
+ * as the caller last read it: the request's user may come from a cache.
  */
-export const SUBMIT_SQL = `with reserved as (
+export const SUBMIT_SQL = `with lim as (
+    select coalesce((select monthly_gpu_hours_limit from users where id = $2::uuid), $10::numeric) as v
+  ), reserved as (
     insert into user_quotas as q (user_id, month, limit_gpu_hours, used_gpu_hours)
-    select $2::uuid, $8::varchar, $10::numeric, $7::numeric where $7::numeric <= $10::numeric
+    select $2::uuid, $8::varchar, lim.v, $7::numeric from lim where $7::numeric <= lim.v
     on conflict (user_id, month) do update set used_gpu_hours = q.used_gpu_hours + excluded.used_gpu_hours
       where q.limit_gpu_hours - q.used_gpu_hours >= excluded.used_gpu_hours
     returning 1
@@ -217,7 +221,7 @@ export interface Submission {
   gpuHours: number;
   quotaMonth: string;
   createdAt: Date;
-  /** The owner's limit for a month that has no quota row yet. */
+  /** The limit of users without one of their own (DEFAULT_MONTHLY_GPU_HOURS). */
   monthlyLimit: number;
 }
 

@@ -62,7 +62,7 @@ export class JobService {
     let job: JobRecord | null;
     try {
       job = await jobQueries.submit(this.sql, {
-        ...request, id: randomUUID(), owner: v, quotaMonth: month, createdAt, monthlyLimit: this.quotas.limitOf(v),
+        ...request, id: randomUUID(), owner: v, quotaMonth: month, createdAt, monthlyLimit: this.config.defaultMonthlyGpuHours,
       });
     } catch (error) {
       // The account was deleted after this request's token check.
