@@ -11,7 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { runCapacity } from './capacity.js';
 import { startDatabaseServer } from './database.js';
+import { runFloor } from './floor.js';
 import { runLive } from './live.js';
+import { runPeer } from './peer.js';
 import { runRead } from './read.js';
 import { machineLines, printScenario, resultsMarkdown, type RunInfo, type ScenarioResult } from './report.js';
 import type { ScenarioContext } from './scenario.js';
@@ -32,6 +34,8 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<S
   worker: runWorker,
   start: runStart,
   capacity: runCapacity,
+  peer: runPeer,
+  floor: runFloor,
   'scheduler-plan': runSchedulerPlan,
   'scheduler-starts': runSchedulerStarts,
   'scheduler-estimates': runSchedulerEstimates,

@@ -6,7 +6,7 @@
  * |---|---|
  * | `BENCH_QUICK=1` | small sizes and one run per figure |
  * | `BENCH_RUNS` | runs per figure (default 3, quick 1) |
- * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity, scheduler-plan, scheduler-starts, scheduler-estimates, scheduler-utilization (`scheduler`: all four) |
+ * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity, scheduler-plan, scheduler-starts, scheduler-estimates, scheduler-utilization (`scheduler`: all four), peer, floor |
  * | `BENCH_PROFILE=1` | servers under test write V8 CPU profiles; their top functions go in the results |
  * | `BENCH_RESULTS` | where to write the results (default `bench/RESULTS.md`) |
  * | `DATABASE_URL` | a PostgreSQL server to use instead of an embedded one |
@@ -17,7 +17,7 @@ import { ROOT } from './server-process.js';
 
 export const SCENARIOS = [
   'submit', 'read', 'live', 'worker', 'start', 'capacity',
-  'scheduler-plan', 'scheduler-starts', 'scheduler-estimates', 'scheduler-utilization',
+  'scheduler-plan', 'scheduler-starts', 'scheduler-estimates', 'scheduler-utilization', 'peer', 'floor',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -77,6 +77,17 @@ export interface BenchSettings {
   };
   worker: { jobs: number; tickMs: number; windowMs: number };
   start: { runs: number };
+  /** gpuaas against PostGraphile 4 on the same tables, and against the raw SQL. */
+  peer: {
+    /** Users whose first page is read; each owns `jobsPerOwner` jobs of the seeded history. */
+    owners: number;
+    jobsPerOwner: number;
+    clients: number[];
+    warmupMs: number;
+    durationMs: number;
+  };
+  /** The request floor: node:http, Apollo Server and gpuaas answering the least they can. */
+  floor: { clients: number[]; warmupMs: number; durationMs: number };
   capacity: {
     gpuTypes: string[];
     nodesPerType: number;
@@ -152,6 +163,14 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
     },
     worker: { jobs: quick ? 1000 : 10_000, tickMs: 1000, windowMs: quick ? 5000 : 10_000 },
     start: { runs: quick ? 1 : 5 },
+    peer: {
+      owners: quick ? 50 : 200,
+      jobsPerOwner: quick ? 200 : 1000,
+      clients: [8, 32],
+      warmupMs: quick ? 500 : 1000,
+      durationMs: quick ? 1500 : 4000,
+    },
+    floor: { clients: [8, 32], warmupMs: quick ? 500 : 1000, durationMs: quick ? 1500 : 4000 },
     capacity: {
       gpuTypes: ['A100', 'H100', 'H200', 'L40S'],
       nodesPerType: quick ? 50 : 250,

@@ -1,0 +1,140 @@
+/**
+ * A server gpuaas is compared with (`peer-server.ts`: node:http, Apollo Server or PostGraphile),
+ * started as a child of its own like the gpuaas processes under test, so its CPU is measured the
+ * same way and the load generator's never counts in it. Its stderr goes to a log file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { summarizeCpuProfile } from './cpu-profile.js';
+import { cpuSeconds, raisedFileLimit } from './proc-stats.js';
+import { childEnv, freePort, ROOT } from './server-process.js';
+
+export type PeerKind = 'node-http' | 'apollo' | 'postgraphile';
+
+const ENTRY = path.join(ROOT, 'bench/peer-server.ts');
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 15_000;
+
+/** Children still running: if the benchmark dies, they are told to stop rather than left behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
+export interface PeerOptions {
+  /** Names the log file and the CPU profile. */
+  name: string;
+  kind: PeerKind;
+  /** The database PostGraphile serves. */
+  databaseUrl?: string;
+  /** Folder for the log file and the CPU profile. */
+  dir: string;
+  /** Writes a V8 CPU profile (`node --cpu-prof`) into `dir` when the process exits. */
+  cpuProfile: boolean;
+}
+
+export class PeerProcess {
+  private exited = false;
+  private readonly exit: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    readonly url: string,
+    private readonly logFile: string,
+    private readonly profileFile: string | null,
+    private readonly child: ChildProcess,
+  ) {
+    running.add(child);
+    this.exit = new Promise((resolve) =>
+      child.once('exit', () => {
+        this.exited = true;
+        running.delete(child);
+        resolve();
+      }),
+    );
+  }
+
+  /**
+   * Starts the server and waits for its `ready` line. It runs from the TypeScript source through
+   * the same loader as the bench (in the server's folder, for its tsconfig): compiled once when
+   * loaded, so no request pays for it.
+   */
+  static async start(options: PeerOptions): Promise<PeerProcess> {
+    const port = await freePort();
+    const logFile = path.join(options.dir, `${options.name}.log`);
+    const log = openSync(logFile, 'a');
+    const profileName = `${options.name}.cpuprofile`;
+    const profile = options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', options.dir, '--cpu-prof-name', profileName] : [];
+    const [command, args] = raisedFileLimit(process.execPath, [
+      ...profile, '--import', '@swc-node/register/esm-register', ENTRY, options.kind,
+    ]);
+    const child = spawn(command, args, {
+      cwd: path.join(ROOT, 'server'),
+      env: childEnv({
+        NODE_ENV: 'production',
+        PORT: String(port),
+        ...(options.databaseUrl === undefined ? {} : { DATABASE_URL: options.databaseUrl }),
+      }),
+      stdio: ['ignore', 'pipe', log],
+    });
+    closeSync(log);
+    const peer = new PeerProcess(
+      options.name, `http://127.0.0.1:${port}`, logFile, options.cpuProfile ? path.join(options.dir, profileName) : null, child,
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
+        child.stdout!.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          if (out.includes('ready\n')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`exited with code ${code} before it was ready`));
+        });
+      });
+    } catch (error) {
+      await peer.stop();
+      throw new Error(`${options.name}: ${(error as Error).message}\n${peer.logTail()}`, { cause: error });
+    }
+    // Nothing more is read from stdout; keep the pipe drained.
+    child.stdout!.resume();
+    return peer;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** CPU seconds used so far. */
+  cpuSeconds(): number {
+    return cpuSeconds(this.pid);
+  }
+
+  logTail(lines = 20): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  /** Stops the process (SIGTERM, then SIGKILL if it hangs). */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
+    await this.exit;
+    clearTimeout(timer);
+  }
+
+  /** The summary of its CPU profile, once stopped (null without BENCH_PROFILE). */
+  profileSummary(): string | null {
+    return this.profileFile === null ? null : summarizeCpuProfile(this.profileFile);
+  }
+}
