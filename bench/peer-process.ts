@@ -4,7 +4,7 @@
  * same way and the load generator's never counts in it. Its stderr goes to a log file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { summarizeCpuProfile } from './cpu-profile.js';
 import { cpuSeconds, raisedFileLimit } from './proc-stats.js';
@@ -42,7 +42,7 @@ export class PeerProcess {
     readonly name: string,
     readonly url: string,
     private readonly logFile: string,
-    private readonly profileFile: string | null,
+    private readonly profileDir: string | null,
     private readonly child: ChildProcess,
   ) {
     running.add(child);
@@ -64,8 +64,10 @@ export class PeerProcess {
     const port = await freePort();
     const logFile = path.join(options.dir, `${options.name}.log`);
     const log = openSync(logFile, 'a');
-    const profileName = `${options.name}.cpuprofile`;
-    const profile = options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', options.dir, '--cpu-prof-name', profileName] : [];
+    // The loader runs on a thread of its own, which writes a profile too: each gets Node's default
+    // name (with its thread id) in a folder of the process's own, and the main thread's is read.
+    const profileDir = path.join(options.dir, `${options.name}-cpuprofiles`);
+    const profile = options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
     const [command, args] = raisedFileLimit(process.execPath, [
       ...profile, '--import', '@swc-node/register/esm-register', ENTRY, options.kind,
     ]);
@@ -80,7 +82,7 @@ export class PeerProcess {
     });
     closeSync(log);
     const peer = new PeerProcess(
-      options.name, `http://127.0.0.1:${port}`, logFile, options.cpuProfile ? path.join(options.dir, profileName) : null, child,
+      options.name, `http://127.0.0.1:${port}`, logFile, options.cpuProfile ? profileDir : null, child,
     );
     try {
       await new Promise<void>((resolve, reject) => {
@@ -135,6 +137,9 @@ export class PeerProcess {
 
   /** The summary of its CPU profile, once stopped (null without BENCH_PROFILE). */
   profileSummary(): string | null {
-    return this.profileFile === null ? null : summarizeCpuProfile(this.profileFile);
+    if (this.profileDir === null || !existsSync(this.profileDir)) return null;
+    // Node names a profile CPU.<date>.<time>.<pid>.<thread id>.<sequence>.cpuprofile; thread 0 is the main one.
+    const main = readdirSync(this.profileDir).find((f) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f));
+    return main === undefined ? null : summarizeCpuProfile(path.join(this.profileDir, main));
   }
 }
