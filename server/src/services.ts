@@ -61,10 +61,10 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
       return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers));
     },
     get quotas() {
-      return (quotas ??= new QuotaService(unitOfWork(), deps.config));
+      return (quotas ??= new QuotaService(unitOfWork, deps.config));
     },
     get jobs() {
-      return (jobs ??= new JobService(unitOfWork(), deps.config, this.quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts));
+      return (jobs ??= new JobService(unitOfWork, deps.config, this.quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts));
     },
     get cluster() {
       return (cluster ??= new ClusterService(unitOfWork(), deps.sql, this.jobs, deps.catalogue, deps.events));

@@ -5,6 +5,9 @@ import { JobStatus } from '../modules/jobs/job-status.js';
 import { monthOf } from '../modules/quotas/quota-math.js';
 import type { PoolRecord } from '../modules/cluster/cluster.queries.js';
 
+/** Operations whose labelled histogram child is kept (clients name operations as they like). */
+const MAX_OPERATION_CHILDREN = 1000;
+
 /** Live sources that gauges read at scrape time. */
 export interface MetricSources {
   orm: MikroORM;
@@ -34,6 +37,7 @@ interface JobGauges {
 export class Metrics {
   readonly registry = new Registry();
   private readonly operationDuration: Histogram<'operation' | 'type' | 'outcome'>;
+  private readonly operationChildren = new Map<string, { observe(value: number): void }>();
   private readonly tickLag: Histogram;
   private readonly planDuration: Histogram;
   private readonly schedulerStarts: Counter<'gpu_type' | 'kind'>;
@@ -171,7 +175,14 @@ export class Metrics {
 
   /** Records one GraphQL operation's duration. */
   observeOperation(operation: string, type: string, outcome: 'ok' | 'error', seconds: number): void {
-    this.operationDuration.observe({ operation, type, outcome }, seconds);
+    // One labelled child per operation, kept: labelling an observation costs a hash of its labels.
+    const key = `${operation}\u0000${type}\u0000${outcome}`;
+    let child = this.operationChildren.get(key);
+    if (child === undefined) {
+      child = this.operationDuration.labels({ operation, type, outcome });
+      if (this.operationChildren.size < MAX_OPERATION_CHILDREN) this.operationChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   /** Records how long one plan of the queues took. */

@@ -38,7 +38,8 @@ export interface JobListArgs {
 /** Jobs: submission, reading, listing and every lifecycle transition. */
 export class JobService {
   constructor(
-    private readonly em: EntityManager,
+    /** Its unit of work, or a function making it: made on first use (`createServices`). */
+    private readonly unitOfWork: EntityManager | (() => EntityManager),
     private readonly config: Config,
     private readonly quotas: QuotaService,
     private readonly events: CommitListener,
@@ -47,6 +48,12 @@ export class JobService {
     private readonly counts: JobCountCache = new JobCountCache(),
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  private fork: EntityManager | undefined;
+
+  private get em(): EntityManager {
+    return (this.fork ??= typeof this.unitOfWork === 'function' ? this.unitOfWork() : this.unitOfWork);
+  }
 
   /**
    * Submits a job: validates it, then reserves its GPU-hours from the owner's quota for this

@@ -32,10 +32,17 @@ const view = (month: string, row: QuotaRow): QuotaView => ({
 /** Monthly GPU-hour quotas: reading, reserving, refunding and setting limits. */
 export class QuotaService {
   constructor(
-    private readonly em: EntityManager,
+    /** Its unit of work, or a function making it: made on first use (`createServices`). */
+    private readonly unitOfWork: EntityManager | (() => EntityManager),
     private readonly config: Config,
     private readonly now: () => Date = () => new Date(),
   ) {}
+
+  private fork: EntityManager | undefined;
+
+  private get em(): EntityManager {
+    return (this.fork ??= typeof this.unitOfWork === 'function' ? this.unitOfWork() : this.unitOfWork);
+  }
 
   private get quotas() {
     return this.em.getRepository(UserQuota);
