@@ -1,51 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { PoolRecord } from '../modules/cluster/cluster.queries.js';
+import { CoalescingSubscriber } from './coalescing-subscriber.js';
 
 /** A `clusterChanged` subscription: the latest pools, replaced (not queued) while unread. */
-class PoolSubscriber implements AsyncIterableIterator<PoolRecord[]> {
-  private latest: PoolRecord[] | undefined;
-  private waiting: ((result: IteratorResult<PoolRecord[]>) => void) | undefined;
-  private done = false;
+type PoolSubscriber = CoalescingSubscriber<PoolRecord[]>;
 
-  constructor(private readonly onEnd: (s: PoolSubscriber) => void) {}
-
-  push(pools: PoolRecord[]): void {
-    if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: pools, done: false });
-    } else {
-      // A slow reader needs only the newest state, so memory stays one message per subscriber.
-      this.latest = pools;
-    }
-  }
-
-  next(): Promise<IteratorResult<PoolRecord[]>> {
-    if (this.latest !== undefined) {
-      const value = this.latest;
-      this.latest = undefined;
-      return Promise.resolve({ value, done: false });
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  return(): Promise<IteratorResult<PoolRecord[]>> {
-    if (!this.done) {
-      this.done = true;
-      this.latest = undefined;
-      this.onEnd(this);
-      this.waiting?.({ value: undefined, done: true });
-      this.waiting = undefined;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<PoolRecord[]> {
-    return this;
-  }
-}
+/** A slow reader needs only the newest pools. */
+const newest = (_unread: PoolRecord[], next: PoolRecord[]) => next;
 
 /**
  * Feeds `clusterChanged`. Woken by every committed job transition (the event relay) and every
@@ -72,7 +33,7 @@ export class ClusterWatcher {
   ) {}
 
   subscribe(): AsyncIterableIterator<PoolRecord[]> {
-    const subscriber = new PoolSubscriber((s) => {
+    const subscriber: PoolSubscriber = new CoalescingSubscriber(newest, (s) => {
       this.subscribers.delete(s);
       if (this.subscribers.size === 0) this.last = undefined;
     });

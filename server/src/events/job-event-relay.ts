@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { Logger } from '../logger.js';
 import type { SqlRunner } from '../db/sql.js';
 import { findManyWithOwner } from '../modules/jobs/job.queries.js';
@@ -6,7 +5,8 @@ import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, SCHEDULER_CH
 import { JobEventKind } from '../modules/jobs/job-event.entity.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
-import { eventHead, eventsAfter, listen, type EventCursor, type EventRow } from './job-event.queries.js';
+import { eventHead, eventsAfter, type EventCursor, type EventRow } from './job-event.queries.js';
+import { NotificationListener } from './notification-listener.js';
 
 /** What the relay tells besides job changes, from whichever process they came. */
 export interface RelayListeners {
@@ -27,7 +27,6 @@ export interface RelayListeners {
 
 /** Events read per query. */
 const BATCH = 1000;
-const RECONNECT_MS = 1000;
 
 /**
  * Moves committed job events from PostgreSQL to this process's subscribers. It LISTENs for the
@@ -39,7 +38,7 @@ const RECONNECT_MS = 1000;
  */
 export class JobEventRelay {
   private cursor: EventCursor | undefined;
-  private listener: pg.Client | undefined;
+  private listener: NotificationListener | undefined;
   private poll: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
   private again = false;
@@ -58,32 +57,26 @@ export class JobEventRelay {
 
   async start(): Promise<void> {
     this.cursor = await eventHead(this.sql);
-    await this.listen();
+    this.listener = new NotificationListener(
+      this.databaseUrl,
+      [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL],
+      (message) => {
+        if (message.channel === REVOCATIONS_CHANNEL) {
+          if (message.payload) this.listeners.onRevoked?.(message.payload);
+        } else if (message.channel === CLUSTER_CHANNEL) this.listeners.onInventoryChange?.();
+        else if (message.channel === SCHEDULER_CHANNEL) this.listeners.onSchedulerChange?.();
+        else this.wake();
+      },
+      () => {
+        this.listeners.onListening?.();
+        this.wake(); // catch up on anything committed while not listening
+      },
+      this.log,
+      'Event listener',
+    );
+    await this.listener.start();
     this.poll = setInterval(() => this.wake(), this.pollMs);
     this.poll.unref();
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl });
-    client.on('notification', (message) => {
-      if (message.channel === REVOCATIONS_CHANNEL) {
-        if (message.payload) this.listeners.onRevoked?.(message.payload);
-      } else if (message.channel === CLUSTER_CHANNEL) this.listeners.onInventoryChange?.();
-      else if (message.channel === SCHEDULER_CHANNEL) this.listeners.onSchedulerChange?.();
-      else this.wake();
-    });
-    client.on('error', (error) => {
-      this.log.warn({ err: error }, 'Event listener connection lost; reconnecting');
-      this.listener = undefined;
-      void client.end().catch(() => {});
-      setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Event listener failed')), RECONNECT_MS).unref();
-    });
-    await client.connect();
-    await listen(client, [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL]);
-    this.listener = client;
-    this.listeners.onListening?.();
-    this.wake(); // catch up on anything committed while not listening
   }
 
   /** Asks for a read: starts one, or queues exactly one more after the running one. */
@@ -148,6 +141,6 @@ export class JobEventRelay {
     this.stopped = true;
     clearInterval(this.poll);
     await this.reading;
-    await this.listener?.end().catch(() => {});
+    await this.listener?.stop();
   }
 }

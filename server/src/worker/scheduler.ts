@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppError } from '../errors/app-error.js';
 import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, SCHEDULER_CHANNEL } from '../events/commit-notifier.js';
-import { listen } from '../events/job-event.queries.js';
+import { NotificationListener } from '../events/notification-listener.js';
 import type { Logger } from '../logger.js';
 import { Job } from '../modules/jobs/job.entity.js';
 import { JobStatus } from '../modules/jobs/job-status.js';
@@ -39,7 +38,6 @@ const REASONS: Record<StartKind, string> = {
   queue: 'started in queue order',
   backfill: "backfilled: fits in free GPUs and ends, by its time limit, before the queue's head is planned to start",
 };
-const RECONNECT_MS = 1000;
 /** Starts committed together, per GPU type. */
 const START_BATCH = 50;
 /** Most starts one pass makes before planning again. */
@@ -70,7 +68,7 @@ export class Scheduler {
   readonly id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   readonly stats: SchedulerStats = { passes: 0, started: 0, skipped: 0 };
   private leader = false;
-  private listener: pg.Client | undefined;
+  private listener: NotificationListener | undefined;
   private timers: NodeJS.Timeout[] = [];
   private running: Promise<void> | undefined;
   private again = false;
@@ -96,28 +94,20 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
-    await this.listen();
+    this.listener = new NotificationListener(
+      this.databaseUrl,
+      [JOB_CHANGES_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL],
+      () => this.wake(),
+      () => this.wake(),
+      this.log,
+      'Scheduler listener',
+    );
+    await this.listener.start();
     this.timers.push(setInterval(() => this.wake(), this.config.intervalMs));
     // Renewing more often than the lease lasts keeps it through a long pass or a quiet spell.
     this.timers.push(setInterval(() => void this.renew(), Math.max(100, Math.floor(this.config.leaseMs / 3))));
     for (const t of this.timers) t.unref();
     this.log.info({ schedulerId: this.id }, 'Scheduler started');
-    this.wake();
-  }
-
-  private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.databaseUrl });
-    client.on('notification', () => this.wake());
-    client.on('error', (error) => {
-      this.log.warn({ err: error }, 'Scheduler listener connection lost; reconnecting');
-      this.listener = undefined;
-      void client.end().catch(() => {});
-      setTimeout(() => void this.listen().catch((e) => this.log.error({ err: e }, 'Scheduler listener failed')), RECONNECT_MS).unref();
-    });
-    await client.connect();
-    await listen(client, [JOB_CHANGES_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL]);
-    this.listener = client;
     this.wake();
   }
 
@@ -258,18 +248,11 @@ export class Scheduler {
     });
   }
 
+  /** Starts one job on its own (a batch of one), a refusal being a skip. */
   private async startOne(start: PlannedStart): Promise<StartOutcome | 'lease-lost'> {
-    const em = this.orm.em.fork();
-    const jobs = createServices(em, this.deps).jobs;
     try {
-      return await em.transactional(async (tx) => {
-        if (!(await holdsLease(tx, this.id))) return 'lease-lost' as const;
-        const job = await tx.getRepository(Job).lockForUpdate(start.id);
-        if (job?.status !== JobStatus.APPROVED) return 'skipped' as const;
-        await jobs.apply(tx, job, 'start', null, REASONS[start.kind], { nodeId: start.nodeId, systemActor: 'scheduler' });
-        await tx.flush();
-        return 'started' as const;
-      });
+      const outcome = await this.startBatch([start]);
+      return outcome === 'lease-lost' ? outcome : outcome[0]!;
     } catch (error) {
       // INSUFFICIENT_CAPACITY or a node that changed: the next pass plans with what is true now.
       if (error instanceof AppError) {
@@ -286,7 +269,7 @@ export class Scheduler {
     for (const t of this.timers) clearInterval(t);
     clearTimeout(this.deferred);
     await this.running;
-    await this.listener?.end().catch(() => {});
+    await this.listener?.stop();
     if (this.leader) {
       await releaseLease(this.deps.sql, this.id).catch((error: unknown) =>
         this.log.warn({ err: error }, 'Could not release the scheduler lease'),

@@ -6,6 +6,7 @@
  * anyone subscribes to `queueChanged`, a change is planned at once (debounced) and the GPU types
  * whose queue looks different are announced.
  */
+import { CoalescingSubscriber } from '../../events/coalescing-subscriber.js';
 import type { Logger } from '../../logger.js';
 import type { PlanBasis } from './plan-input.js';
 import { plan as makePlan, type JobPlan, type Plan } from './planner.js';
@@ -29,51 +30,13 @@ export interface QueueChange {
 /** Times in a queue's digest are rounded to this, so clock jitter is no change. */
 const DIGEST_GRAIN_MS = 5000;
 
-/** A `queueChanged` subscription: unread changes merge into one. */
-class QueueSubscriber implements AsyncIterableIterator<QueueChange> {
-  private pending: Set<string> | undefined;
-  private waiting: ((result: IteratorResult<QueueChange>) => void) | undefined;
-  private done = false;
+/** A `queueChanged` subscription: unread changes merge into one naming every type they name. */
+type QueueSubscriber = CoalescingSubscriber<QueueChange>;
 
-  constructor(private readonly onEnd: (s: QueueSubscriber) => void) {}
-
-  push(gpuTypes: readonly string[]): void {
-    if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: { gpuTypes: [...gpuTypes], at: new Date() }, done: false });
-      return;
-    }
-    this.pending ??= new Set();
-    for (const t of gpuTypes) this.pending.add(t);
-  }
-
-  next(): Promise<IteratorResult<QueueChange>> {
-    if (this.pending !== undefined) {
-      const gpuTypes = [...this.pending];
-      this.pending = undefined;
-      return Promise.resolve({ value: { gpuTypes, at: new Date() }, done: false });
-    }
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  return(): Promise<IteratorResult<QueueChange>> {
-    if (!this.done) {
-      this.done = true;
-      this.pending = undefined;
-      this.onEnd(this);
-      this.waiting?.({ value: undefined, done: true });
-      this.waiting = undefined;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<QueueChange> {
-    return this;
-  }
-}
+const union = (unread: QueueChange, next: QueueChange): QueueChange => ({
+  gpuTypes: [...new Set([...unread.gpuTypes, ...next.gpuTypes])],
+  at: next.at,
+});
 
 /** Per GPU type, a string that changes when any job's place, reason or times change. */
 function digests(plan: Plan): Map<string, string> {
@@ -154,7 +117,8 @@ export class PlanCache {
     for (const [type, digest] of next) if (before.get(type) !== digest) changed.add(type);
     for (const type of before.keys()) if (!next.has(type)) changed.add(type);
     if (changed.size === 0) return;
-    for (const s of this.subscribers) s.push([...changed]);
+    const change = { gpuTypes: [...changed], at: new Date() };
+    for (const s of this.subscribers) s.push(change);
   }
 
   /** The queue or the cluster changed: the next read plans anew; subscribers hear soon. */
@@ -168,7 +132,7 @@ export class PlanCache {
   }
 
   subscribe(): AsyncIterableIterator<QueueChange> {
-    const subscriber = new QueueSubscriber((s) => {
+    const subscriber: QueueSubscriber = new CoalescingSubscriber(union, (s) => {
       this.subscribers.delete(s);
       if (this.subscribers.size === 0) {
         this.published = undefined;

@@ -12,6 +12,7 @@ import { JobStatus } from '../jobs/job-status.js';
 import { Setting } from '../settings/setting.entity.js';
 import { toEstimate, type Estimate } from './estimates.js';
 import type { PlanCache, PlanView, QueueChange } from './plan-cache.js';
+import { settingsJson } from './scheduler.queries.js';
 import {
   SCHEDULER_SETTINGS_KEY,
   applyChange,
@@ -60,8 +61,7 @@ export class SchedulerService {
   /** The settings in force (anyone signed in). */
   async settings(viewer: Viewer | null): Promise<SchedulerSettings> {
     requireViewer(viewer);
-    const rows = await this.em.execute<{ value: string }[]>('select value from settings where key = ?', [SCHEDULER_SETTINGS_KEY]);
-    return parseSettings(rows[0]?.value, this.fallback);
+    return parseSettings(await settingsJson(this.sql), this.fallback);
   }
 
   /**
