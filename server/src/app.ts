@@ -44,6 +44,10 @@ import { pools } from './modules/cluster/cluster.queries.js';
 import { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { notify } from './events/job-event.queries.js';
 import { SimulationWorker } from './worker/simulation-worker.js';
+import { NotificationWorker } from './worker/notification-worker.js';
+import { NotificationFeed } from './events/notification-feed.js';
+import { NotificationWriter } from './modules/notifications/notification-writer.js';
+import { outboxStats } from './modules/notifications/outbox.queries.js';
 
 /**
  * Connections of the plain-SQL pool (`db/sql.ts`), beside MikroORM's 10: a process opens at most
@@ -67,6 +71,10 @@ export interface App {
   worker: SimulationWorker | undefined;
   /** The AUTO scheduler (worker roles); it acts only while it holds the lease. */
   scheduler: Scheduler | undefined;
+  /** The notification producer and sender (worker roles). */
+  notificationWorker: NotificationWorker | undefined;
+  /** This process's `notificationReceived` feed (API roles). */
+  notifications: NotificationFeed;
   metrics: Metrics;
   /**
    * Stops cleanly: the worker stops claiming, finishes its step and releases its leases; sockets
@@ -139,6 +147,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       catalogue: new GpuCatalogue(sql),
       sql,
       viewers: new ViewerCache(config.authCacheMs),
+      notifications: new NotificationWriter(config.notifications),
       plans: new PlanCache(() => readPlanBasis(sql, config), log, config.scheduler.planMaxAgeMs, (seconds) =>
         metrics.observePlan(seconds),
       ),
@@ -150,7 +159,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     await orm.em.fork().getRepository(Setting).getOrInsert(SCHEDULER_SETTINGS_KEY, JSON.stringify(seedSettings(config.scheduler)));
     const jobChanges = new JobChangeHub();
     const clusterChanges = new ClusterWatcher(() => pools(sql), log);
-    const live: LiveFeeds = { jobChanges, clusterChanges };
+    const notifications = new NotificationFeed(sql, log, config.eventPollMs);
+    const live: LiveFeeds = { jobChanges, clusterChanges, notifications };
     let relay: JobEventRelay | undefined;
     const notifier = deps.events as CommitNotifier;
     const seeded = await createServices(orm.em.fork(), deps).cluster.seed(config.inventory);
@@ -163,6 +173,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       subscribers: () => jobChanges.size,
       eventsRelayed: () => relay?.relayed ?? 0,
       wakeupsSent: () => notifier.sent,
+      outbox: () => outboxStats(sql),
     });
 
     const app = express();
@@ -208,8 +219,13 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
           clusterChanges.wake();
         },
         onSchedulerChange: () => deps.plans.invalidate(),
+        onNotifications: () => notifications.wake(),
       });
-      if (config.eventsEnabled) await relay.start();
+      if (config.eventsEnabled) {
+        await notifications.start();
+        await relay.start();
+      }
+      cleanups.push(() => notifications.stop());
       cleanups.push(() => relay!.stop());
       cleanups.push(() => clusterChanges.stop());
       await mountApi(app, httpServer, {
@@ -238,7 +254,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
 
     let worker: SimulationWorker | undefined;
     let scheduler: Scheduler | undefined;
+    let notificationWorker: NotificationWorker | undefined;
     if (role !== 'api') {
+      notificationWorker = new NotificationWorker(orm, deps, log, {
+        delivered: (channel, outcome, count) => metrics.countDelivery(channel, outcome, count),
+      });
+      notificationWorker.start();
       worker = new SimulationWorker(orm, deps, log, (lagMs) => metrics.observeTickLag(lagMs / 1000));
       worker.start();
       scheduler = new Scheduler(orm, deps, options.databaseUrl, log, {
@@ -259,9 +280,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       relay,
       worker,
       scheduler,
+      notificationWorker,
+      notifications,
       metrics,
       async close() {
         await scheduler?.stop();
+        await notificationWorker?.stop();
         await worker?.stop();
         // In order: stop relaying, drain Apollo (closing sockets with 1001), close the listener.
         for (const cleanup of cleanups) await cleanup();
@@ -332,6 +356,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
           return {
             async drainServer() {
               live.jobChanges.closeAll();
+              live.notifications.closeAll();
               await sockets.dispose();
             },
           };

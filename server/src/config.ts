@@ -37,6 +37,24 @@ export interface SchedulerConfig {
   planMaxAgeMs: number;
 }
 
+/** Notification delivery settings (SPEC §9; the README's "Notifications"). */
+export interface NotificationsConfig {
+  /** `SMTP_URL`: where e-mail goes (`smtp://user:pass@host:587`, `smtps://…`); undefined sends none. */
+  smtpUrl: string | undefined;
+  /** `SMTP_FROM`: the sender of notification e-mails. */
+  smtpFrom: string;
+  /** `PUBLIC_URL`: the web app's address, for links in e-mails and webhook bodies (no trailing slash). */
+  publicUrl: string;
+  /** `WEBHOOK_RETRY_BASE_SECONDS`: the first retry's delay; each later one doubles it. */
+  webhookRetryBaseSeconds: number;
+  /** `WEBHOOK_ALLOW_PRIVATE`: allow webhook URLs that resolve to loopback, private or link-local addresses. */
+  webhookAllowPrivate: boolean;
+  /** `WEBHOOK_TIMEOUT_MS`: how long one delivery may take before it counts as failed. */
+  webhookTimeoutMs: number;
+  /** `NOTIFICATION_POLL_MS`: how often a worker looks for new events and due deliveries. */
+  pollMs: number;
+}
+
 /** One line of GPU_INVENTORY: `nodes` nodes of `gpusPerNode` GPUs of `gpuType`. */
 export interface InventoryEntry {
   gpuType: string;
@@ -109,6 +127,7 @@ export interface Config {
   /** Express's `trust proxy` setting: whether X-Forwarded-For names the client. */
   trustProxy: boolean | number | string;
   limits: LimitsConfig;
+  notifications: NotificationsConfig;
   /**
    * Directory of the built web app served at `/` (when it holds an `index.html`); undefined
    * serves the repository's `web/dist`.
@@ -287,6 +306,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       subscriptionsPerSocket: readNumber(env, 'WS_SUBSCRIPTIONS_PER_CONNECTION', 10, { min: 1, max: 1000, integer: true }),
       socketRecheckMs: readNumber(env, 'WS_TOKEN_RECHECK_MS', 60_000, { min: 100, max: 3_600_000, integer: true }),
     },
+    notifications: readNotifications(env),
     webDist: webDist === undefined ? undefined : path.resolve(cwd, webDist),
     apiProcesses: readApiProcesses(env),
   };
@@ -323,6 +343,42 @@ function readScheduler(env: Env): SchedulerConfig {
     intervalMs: readNumber(env, 'SCHEDULER_INTERVAL_MS', 5000, { min: 10, max: 3_600_000, integer: true }),
     leaseMs: readNumber(env, 'SCHEDULER_LEASE_MS', 10_000, { min: 100, max: 3_600_000, integer: true }),
     planMaxAgeMs: readNumber(env, 'PLAN_MAX_AGE_MS', 5000, { min: 100, max: 3_600_000, integer: true }),
+  };
+}
+
+/** SMTP_URL, SMTP_FROM, PUBLIC_URL and the webhook settings. */
+function readNotifications(env: Env): NotificationsConfig {
+  const smtpUrl = readString(env, 'SMTP_URL');
+  if (smtpUrl !== undefined) {
+    let protocol = '';
+    try {
+      protocol = new URL(smtpUrl).protocol;
+    } catch {
+      protocol = '';
+    }
+    // Never echo credentials: mask everything between the scheme and the last '@'.
+    if (protocol !== 'smtp:' && protocol !== 'smtps:') {
+      throw new ConfigError('SMTP_URL', 'an smtp:// or smtps:// URL', smtpUrl.replace(/\/\/.*@/, '//***@'));
+    }
+  }
+  const rawPublic = readString(env, 'PUBLIC_URL') ?? 'http://localhost:8000';
+  let publicUrl: URL | undefined;
+  try {
+    publicUrl = new URL(rawPublic);
+  } catch {
+    publicUrl = undefined;
+  }
+  if (!publicUrl || !['http:', 'https:'].includes(publicUrl.protocol)) {
+    throw new ConfigError('PUBLIC_URL', 'an http:// or https:// URL such as https://gpus.example.org', rawPublic);
+  }
+  return {
+    smtpUrl,
+    smtpFrom: readString(env, 'SMTP_FROM') ?? 'gpuaas <gpuaas@localhost>',
+    publicUrl: publicUrl.toString().replace(/\/+$/, ''),
+    webhookRetryBaseSeconds: readNumber(env, 'WEBHOOK_RETRY_BASE_SECONDS', 10, { min: 0.01, max: 86_400 }),
+    webhookAllowPrivate: readBoolean(env, 'WEBHOOK_ALLOW_PRIVATE', false),
+    webhookTimeoutMs: readNumber(env, 'WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000, integer: true }),
+    pollMs: readNumber(env, 'NOTIFICATION_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
   };
 }
 

@@ -11,6 +11,8 @@ import type { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { QuotaService } from './modules/quotas/quota.service.js';
 import { UserService, type RevocationListener } from './modules/users/user.service.js';
 import type { PlanCache } from './modules/scheduler/plan-cache.js';
+import { NotificationService } from './modules/notifications/notification.service.js';
+import type { NotificationAnnouncer, NotificationWriter } from './modules/notifications/notification-writer.js';
 import { seedSettings } from './modules/scheduler/scheduler-settings.js';
 import { SchedulerService, type SchedulerListener } from './modules/scheduler/scheduler.service.js';
 
@@ -20,7 +22,9 @@ export interface AppDeps {
   passwords: PasswordHasher;
   tokens: TokenService;
   /** Announces committed job events, token revocations and inventory changes (see `events/`). */
-  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener;
+  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener & NotificationAnnouncer;
+  /** Writes notifications and their outbox rows inside a transaction (a node going DOWN). */
+  notifications: NotificationWriter;
   /** The GPU types and their largest nodes, which every submission checks. */
   catalogue: GpuCatalogue;
   /** Counts of large job lists, shared by the process's requests. */
@@ -40,6 +44,7 @@ export interface Services {
   jobs: JobService;
   cluster: ClusterService;
   scheduler: SchedulerService;
+  notifications: NotificationService;
 }
 
 /**
@@ -56,6 +61,7 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
   let jobs: JobService | undefined;
   let cluster: ClusterService | undefined;
   let scheduler: SchedulerService | undefined;
+  let notifications: NotificationService | undefined;
   return {
     get users() {
       return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers));
@@ -67,10 +73,13 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
       return (jobs ??= new JobService(unitOfWork, deps.config, this.quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts));
     },
     get cluster() {
-      return (cluster ??= new ClusterService(unitOfWork(), deps.sql, this.jobs, deps.catalogue, deps.events));
+      return (cluster ??= new ClusterService(unitOfWork(), deps.sql, this.jobs, deps.catalogue, deps.events, deps.notifications));
     },
     get scheduler() {
       return (scheduler ??= new SchedulerService(unitOfWork(), deps.sql, deps.plans, seedSettings(deps.config.scheduler), deps.events));
+    },
+    get notifications() {
+      return (notifications ??= new NotificationService(unitOfWork, deps.config.notifications));
     },
   };
 }

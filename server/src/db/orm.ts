@@ -8,11 +8,16 @@ import { Job } from '../modules/jobs/job.entity.js';
 import { UserQuota } from '../modules/quotas/user-quota.entity.js';
 import { Setting } from '../modules/settings/setting.entity.js';
 import { User } from '../modules/users/user.entity.js';
+import { Notification } from '../modules/notifications/notification.entity.js';
+import { NotificationDelivery } from '../modules/notifications/notification-delivery.entity.js';
+import { NotificationPreference } from '../modules/notifications/notification-preference.entity.js';
+import { Webhook } from '../modules/notifications/webhook.entity.js';
 import { MIGRATIONS_DIR } from '../paths.js';
 import { migrationsList } from './migrations.js';
 
 
-export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, GpuNode, GpuAllocation];
+export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, GpuNode, GpuAllocation,
+  Notification, NotificationDelivery, NotificationPreference, Webhook];
 
 /** MikroORM's options for a database URL. No global context: every unit of work forks. */
 export function ormOptions(clientUrl: string, poolMax = 10, log: (message: string) => void = () => {}): Options {

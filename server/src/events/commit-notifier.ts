@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { CommitListener } from '../modules/jobs/job.service.js';
 import type { RevocationListener } from '../modules/users/user.service.js';
 import type { ClusterListener } from '../modules/cluster/cluster.service.js';
+import type { NotificationAnnouncer } from '../modules/notifications/notification-writer.js';
 
 /** The channel every API process LISTENs on for "new job events were committed". */
 export const JOB_CHANGES_CHANNEL = 'job_changes';
@@ -11,6 +12,8 @@ export const REVOCATIONS_CHANNEL = 'token_revocations';
 export const CLUSTER_CHANNEL = 'cluster_changes';
 /** The channel that says "an admin changed the scheduler's settings". */
 export const SCHEDULER_CHANNEL = 'scheduler_settings';
+/** The channel that says "new notifications were committed" (the in-app channel's wake-up). */
+export const NOTIFICATIONS_CHANNEL = 'notifications';
 
 /**
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
@@ -24,7 +27,7 @@ export const SCHEDULER_CHANNEL = 'scheduler_settings';
  * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
  * next poll; it loses nothing, because the events themselves are rows.
  */
-export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
+export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener, NotificationAnnouncer {
   private inFlight = false;
   private again = false;
   private stopped = false;
@@ -79,6 +82,15 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
   schedulerChanged(): void {
     this.changedHere();
     this.send(SCHEDULER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Could not announce the scheduler's new settings"));
+  }
+
+  /**
+   * Announces, after their commit, new notifications (one wake-up per producer round or node
+   * change, so not coalesced); API processes read them in commit order, as the relay reads events.
+   */
+  notificationsWritten(): void {
+    if (!this.enabled || this.stopped) return;
+    this.send(NOTIFICATIONS_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, 'Could not announce new notifications; API processes will poll'));
   }
 
   committed(): void {

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.js';
 import type { SqlRunner } from '../db/sql.js';
 import { findManyWithOwner } from '../modules/jobs/job.queries.js';
-import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, SCHEDULER_CHANNEL } from './commit-notifier.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, NOTIFICATIONS_CHANNEL, REVOCATIONS_CHANNEL, SCHEDULER_CHANNEL } from './commit-notifier.js';
 import { JobEventKind } from '../modules/jobs/job-event.entity.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
@@ -18,6 +18,8 @@ export interface RelayListeners {
   onTransitions?: () => void;
   /** An admin changed the scheduler's settings. */
   onSchedulerChange?: () => void;
+  /** New notifications were committed (by a worker's producer, or with a node going DOWN). */
+  onNotifications?: () => void;
   /**
    * The listener (re)connected: announcements made while it was not listening were missed, so
    * whatever they would have invalidated must be dropped now.
@@ -59,16 +61,18 @@ export class JobEventRelay {
     this.cursor = await eventHead(this.sql);
     this.listener = new NotificationListener(
       this.databaseUrl,
-      [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL],
+      [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL, NOTIFICATIONS_CHANNEL],
       (message) => {
         if (message.channel === REVOCATIONS_CHANNEL) {
           if (message.payload) this.listeners.onRevoked?.(message.payload);
         } else if (message.channel === CLUSTER_CHANNEL) this.listeners.onInventoryChange?.();
         else if (message.channel === SCHEDULER_CHANNEL) this.listeners.onSchedulerChange?.();
+        else if (message.channel === NOTIFICATIONS_CHANNEL) this.listeners.onNotifications?.();
         else this.wake();
       },
       () => {
         this.listeners.onListening?.();
+        this.listeners.onNotifications?.();
         this.wake(); // catch up on anything committed while not listening
       },
       this.log,

@@ -4,6 +4,7 @@ import { Job } from '../modules/jobs/job.entity.js';
 import { JobStatus } from '../modules/jobs/job-status.js';
 import { monthOf } from '../modules/quotas/quota-math.js';
 import type { PoolRecord } from '../modules/cluster/cluster.queries.js';
+import type { OutboxStats } from '../modules/notifications/outbox.queries.js';
 
 /** Operations whose labelled histogram child is kept (clients name operations as they like). */
 const MAX_OPERATION_CHILDREN = 1000;
@@ -19,6 +20,8 @@ export interface MetricSources {
   eventsRelayed: () => number;
   /** Wake-ups this process sent after commits. */
   wakeupsSent: () => number;
+  /** The notification outbox's pending rows by channel. */
+  outbox?: () => Promise<OutboxStats[]>;
 }
 
 interface JobGauges {
@@ -42,6 +45,7 @@ export class Metrics {
   private readonly planDuration: Histogram;
   private readonly schedulerStarts: Counter<'gpu_type' | 'kind'>;
   private readonly schedulerLeader: Gauge;
+  private readonly deliveries: Counter<'channel' | 'outcome'>;
 
   constructor(sources: MetricSources) {
     const registry = this.registry;
@@ -79,6 +83,43 @@ export class Metrics {
       registers: [registry],
     });
     this.schedulerLeader.set(0);
+
+    this.deliveries = new Counter({
+      name: 'gpuaas_notification_deliveries_total',
+      help: 'Notifications by channel (in_app: written; email, webhook: attempts) and outcome (delivered, retry, failed)',
+      labelNames: ['channel', 'outcome'],
+      registers: [registry],
+    });
+    const outbox = sources.outbox;
+    if (outbox !== undefined) {
+      // One query feeds both gauges at a scrape; every process reads the same outbox.
+      let reading: Promise<OutboxStats[]> | undefined;
+      const read = (): Promise<OutboxStats[]> => (reading ??= outbox().finally(() => (reading = undefined)));
+      new Gauge({
+        name: 'gpuaas_notification_outbox_depth',
+        help: 'E-mails and webhook messages not delivered yet (PENDING), by channel',
+        labelNames: ['channel'],
+        registers: [registry],
+        aggregator: 'first',
+        async collect() {
+          const stats = await read();
+          this.reset();
+          for (const channel of ['email', 'webhook']) this.set({ channel }, stats.find((s) => s.channel === channel)?.pending ?? 0);
+        },
+      });
+      new Gauge({
+        name: 'gpuaas_notification_outbox_oldest_pending_seconds',
+        help: 'Age of the oldest undelivered e-mail or webhook message, by channel (0 when none)',
+        labelNames: ['channel'],
+        registers: [registry],
+        aggregator: 'first',
+        async collect() {
+          const stats = await read();
+          this.reset();
+          for (const channel of ['email', 'webhook']) this.set({ channel }, stats.find((s) => s.channel === channel)?.oldestSeconds ?? 0);
+        },
+      });
+    }
 
     // One query feeds every job gauge; prom-client calls each gauge's collect, which share it.
     // Every process reads the same database, so a cluster's sum takes one process's values.
@@ -198,6 +239,11 @@ export class Metrics {
   /** Whether this process now holds the scheduler lease. */
   setSchedulerLeader(leader: boolean): void {
     this.schedulerLeader.set(leader ? 1 : 0);
+  }
+
+  /** Counts notifications that reached a channel, will be retried, or were given up. */
+  countDelivery(channel: string, outcome: string, count = 1): void {
+    this.deliveries.inc({ channel, outcome }, count);
   }
 
   /** Records how late a simulator tick started. */

@@ -10,6 +10,8 @@ import { findManyWithOwner, type JobRecord } from '../jobs/job.queries.js';
 import { clusterErrors } from './cluster.errors.js';
 import * as clusterQueries from './cluster.queries.js';
 import type { AllocationRecord, NodeRecord, PoolRecord, UtilizationRecord } from './cluster.queries.js';
+import type { NotificationAnnouncer, NotificationWriter } from '../notifications/notification-writer.js';
+import { nodeDownIntent } from '../notifications/notification-plan.js';
 import type { GpuCatalogue } from './gpu-catalogue.js';
 import { GpuNode, GpuNodeState } from './gpu-node.entity.js';
 import { validateGpuType, validateGpusPerNode, validateNodeName } from './gpu-node.validation.js';
@@ -46,7 +48,9 @@ export class ClusterService {
     private readonly sql: SqlRunner,
     private readonly jobs: JobService,
     private readonly catalogue: GpuCatalogue,
-    private readonly events: ClusterListener & CommitListener,
+    private readonly events: ClusterListener & CommitListener & NotificationAnnouncer,
+    /** Announces a node going DOWN to the admins, in the transaction that marks it. */
+    private readonly notifications?: NotificationWriter,
   ) {}
 
   /** Every GPU type's pool (anyone signed in). */
@@ -131,11 +135,22 @@ export class ClusterService {
         if (busy.length > 0) throw clusterErrors.gpusInUse(locked.name, busy);
       }
       if (gpuCount !== null) locked.gpuCount = gpuCount;
+      let downed = false;
       if (input.state != null && input.state !== locked.state) {
         locked.state = input.state;
-        if (input.state === GpuNodeState.DOWN) await this.failJobsOn(tx, locked, admin.id);
+        if (input.state === GpuNodeState.DOWN) {
+          const failed = await this.failJobsOn(tx, locked, admin.id);
+          await tx.flush();
+          if (this.notifications) {
+            const intent = nodeDownIntent({ id: locked.id, name: locked.name, gpuType: locked.gpuType, failedJobs: failed }, new Date());
+            downed = (await this.notifications.write(tx, intent)).notified > 0;
+          }
+        }
       }
       await tx.flush();
+      return { locked, downed };
+    }).then(({ locked, downed }) => {
+      if (downed) this.events.notificationsWritten();
       return locked;
     });
     this.changed();
@@ -143,13 +158,17 @@ export class ClusterService {
     return this.reread(node.id);
   }
 
-  private async failJobsOn(tx: EntityManager, node: GpuNode, actorId: string): Promise<void> {
+  /** Fails every job running on `node`; returns how many. */
+  private async failJobsOn(tx: EntityManager, node: GpuNode, actorId: string): Promise<number> {
     const reason = `node ${node.name} went down`;
+    let failed = 0;
     for (const jobId of await tx.getRepository(GpuNode).holders(node.id)) {
       const job = await tx.getRepository(Job).lockForUpdate(jobId);
       if (job?.status !== JobStatus.RUNNING) continue;
       await this.jobs.apply(tx, job, 'fail', actorId, reason);
+      failed += 1;
     }
+    return failed;
   }
 
   /** Removes a node that runs nothing (admins); its row stays for the history of its jobs. */

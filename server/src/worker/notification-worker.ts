@@ -1,0 +1,169 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger.js';
+import { EmailSender } from '../modules/notifications/email-sender.js';
+import { DeliveryChannel } from '../modules/notifications/notification-kind.js';
+import { planNotifications } from '../modules/notifications/notification-plan.js';
+import { messageId } from '../modules/notifications/message-format.js';
+import { OutboxRepository, type ClaimedDelivery } from '../modules/notifications/outbox.repository.js';
+import { nextAttemptAt } from '../modules/notifications/retry-schedule.js';
+import { postWebhook, signedHeaders, type SendResult } from '../modules/notifications/webhook-sender.js';
+import type { AppDeps } from '../services.js';
+
+/** Events the producer reads per transaction. */
+const PRODUCE_BATCH = 500;
+/** Deliveries one worker sends at once. */
+const MAX_IN_FLIGHT = 32;
+
+/** What a delivery attempt came to, for the metrics. */
+export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
+
+/** What the notification worker tells the metrics. */
+export interface NotificationWorkerHooks {
+  /** A notification or delivery reached its channel, will be retried, or was given up. */
+  delivered?: (channel: 'in_app' | 'email' | 'webhook', outcome: DeliveryOutcome, count?: number) => void;
+}
+
+/**
+ * The worker side of notifications, with loops of its own beside the simulator's (so a slow
+ * receiver or SMTP server never delays a simulator tick):
+ *
+ * - the **producer** turns committed job events into notifications and outbox rows, one batch a
+ *   transaction that also moves its cursor (see `OutboxRepository`), so every event is announced
+ *   once and never one that rolled back; one worker produces at a time (the cursor's row lock);
+ * - the **sender** claims due outbox rows (`SKIP LOCKED`, with a claim that runs out, so a killed
+ *   worker loses nothing), sends them with a timeout, and records each outcome: delivered, due
+ *   again after the backoff of `retry-schedule.ts`, or FAILED after 24 hours.
+ */
+export class NotificationWorker {
+  private producing: NodeJS.Timeout | undefined;
+  private sending: NodeJS.Timeout | undefined;
+  private currentProduce: Promise<void> | undefined;
+  private currentClaim: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly email: EmailSender | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly deps: AppDeps,
+    private readonly log: Logger,
+    private readonly hooks: NotificationWorkerHooks = {},
+  ) {
+    const c = deps.config.notifications;
+    this.email = c.smtpUrl === undefined ? undefined : new EmailSender(c.smtpUrl, c.smtpFrom, c.webhookTimeoutMs);
+  }
+
+  private get config() {
+    return this.deps.config.notifications;
+  }
+
+  /** How long a claim lasts: twice the send timeout, so a live worker always records first. */
+  private get leaseSeconds(): number {
+    return (2 * this.config.webhookTimeoutMs) / 1000;
+  }
+
+  start(): void {
+    const loop = (run: () => Promise<void>, set: (t: NodeJS.Timeout) => void, what: string) => {
+      const next = () => {
+        if (this.stopped) return;
+        set(
+          setTimeout(() => {
+            const p = run()
+              .catch((error) => this.log.error({ err: error }, `Notification ${what} failed`))
+              .finally(next);
+            if (what === 'producer') this.currentProduce = p;
+            else this.currentClaim = p;
+          }, this.config.pollMs),
+        );
+      };
+      next();
+    };
+    loop(() => this.produce().then(() => undefined), (t) => (this.producing = t), 'producer');
+    loop(() => this.claimAndSend(), (t) => (this.sending = t), 'sender');
+  }
+
+  /**
+   * Announces every final job event not yet announced. Public so tests can drive it.
+   *
+   * @returns how many notifications were written.
+   */
+  async produce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { written, more } = await this.orm.em.fork().transactional(async (tx) => {
+        const repo = new OutboxRepository(tx);
+        const horizon = await repo.horizon();
+        const cursor = await repo.lockCursor();
+        if (cursor === null) return { written: 0, more: false };
+        const { events, last, read } = await repo.eventsAfter(cursor, horizon, PRODUCE_BATCH);
+        if (last === null) return { written: 0, more: false };
+        let notified = 0;
+        for (const intent of planNotifications(events)) notified += (await this.deps.notifications.write(tx, intent)).notified;
+        await repo.moveCursor(last);
+        return { written: notified, more: read === PRODUCE_BATCH };
+      });
+      if (written > 0) {
+        this.deps.events.notificationsWritten();
+        this.hooks.delivered?.('in_app', 'delivered', written);
+      }
+      total += written;
+      if (!more || this.stopped) break;
+    }
+    // Rows just written are due now: look at once rather than at the next poll.
+    if (total > 0 && !this.stopped) void this.claimAndSend().catch((error) => this.log.error({ err: error }, 'Notification sender failed'));
+    return total;
+  }
+
+  /** Claims what is due (as many as free slots allow) and starts sending each; does not wait for the sends. */
+  async claimAndSend(): Promise<void> {
+    const free = MAX_IN_FLIGHT - this.inFlight.size;
+    if (free <= 0 || this.stopped) return;
+    const claimed = await new OutboxRepository(this.orm.em.fork()).claim(free, this.leaseSeconds);
+    for (const delivery of claimed) {
+      const sending: Promise<void> = this.send(delivery)
+        .catch((error) => this.log.error({ err: error, deliveryId: delivery.id }, 'Recording a delivery failed'))
+        .finally(() => this.inFlight.delete(sending));
+      this.inFlight.add(sending);
+    }
+  }
+
+  private async send(d: ClaimedDelivery): Promise<void> {
+    const result = await this.attempt(d);
+    const channel = d.channel === DeliveryChannel.EMAIL ? 'email' : 'webhook';
+    const repo = new OutboxRepository(this.orm.em.fork());
+    if (result.ok) {
+      if (await repo.record(d.id, d.attempts, { delivered: true })) this.hooks.delivered?.(channel, 'delivered');
+      return;
+    }
+    const next = nextAttemptAt(d.attempts, d.createdAt, new Date(), this.config.webhookRetryBaseSeconds);
+    if (await repo.record(d.id, d.attempts, { delivered: false, error: result.error, next })) {
+      this.hooks.delivered?.(channel, next === null ? 'failed' : 'retry');
+      this.log.info({ deliveryId: d.id, channel, attempts: d.attempts, error: result.error, gaveUp: next === null }, 'Notification delivery failed');
+    }
+  }
+
+  private attempt(d: ClaimedDelivery): Promise<SendResult> {
+    const id = messageId(d.id);
+    if (d.channel === DeliveryChannel.EMAIL) {
+      if (this.email === undefined || d.recipient === null) return Promise.resolve({ ok: false, error: 'SMTP_URL is not set' });
+      return this.email.send(d.recipient, id, d.payload as { subject: string; text: string; html: string });
+    }
+    if (d.url === null || d.secret === null) return Promise.resolve({ ok: false, error: 'the webhook was deleted' });
+    const body = JSON.stringify(d.payload);
+    return postWebhook(d.url, signedHeaders(d.secret, id, new Date(), body), body, {
+      timeoutMs: this.config.webhookTimeoutMs,
+      allowPrivate: this.config.webhookAllowPrivate,
+    });
+  }
+
+  /** Stops both loops and waits for what is in flight (sends end within their timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.producing);
+    clearTimeout(this.sending);
+    await this.currentProduce;
+    await this.currentClaim;
+    await Promise.all([...this.inFlight]);
+    this.email?.close();
+  }
+}
