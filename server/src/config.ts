@@ -350,7 +350,7 @@ function readScheduler(env: Env): SchedulerConfig {
 function readNotifications(env: Env): NotificationsConfig {
   const smtpUrl = readString(env, 'SMTP_URL');
   if (smtpUrl !== undefined) {
-    let protocol = '';
+    let protocol: string;
     try {
       protocol = new URL(smtpUrl).protocol;
     } catch {

@@ -49,10 +49,10 @@ export class NotificationService {
     return new NotificationRepository(this.em());
   }
 
-  async list(viewer: Viewer | null, first: number, after: string | null): Promise<NotificationPage> {
+  async list(viewer: Viewer | null, first: number, after: string | null | undefined): Promise<NotificationPage> {
     const user = requireViewer(viewer);
     checkPageSize(first, MAX_PAGE_SIZE);
-    const before = after === null ? null : decodeNotificationCursor(after);
+    const before = after == null ? null : decodeNotificationCursor(after);
     const repo = this.repo;
     const [rows, totalCount] = await Promise.all([repo.list(user.id, before, first + 1), repo.count(user.id)]);
     const items = rows.slice(0, first).map((node) => ({ cursor: encodeNotificationCursor(node.id), node }));
