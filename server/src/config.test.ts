@@ -145,6 +145,41 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('notifications', () => {
+    it('should send no e-mail, link to http://localhost:8000 and retry webhooks after 10 s, refusing private targets, unless told otherwise', () => {
+      expect(load().notifications).toEqual({
+        smtpUrl: undefined,
+        smtpFrom: 'gpuaas <gpuaas@localhost>',
+        publicUrl: 'http://localhost:8000',
+        webhookRetryBaseSeconds: 10,
+        webhookAllowPrivate: false,
+        webhookTimeoutMs: 10_000,
+        pollMs: 250,
+      });
+    });
+
+    it('should read SMTP_URL, SMTP_FROM, PUBLIC_URL and the webhook settings, fractional seconds included', () => {
+      const n = load({
+        SMTP_URL: 'smtps://user:pw@mail.example.org:465',
+        SMTP_FROM: 'GPUs <gpus@example.org>',
+        PUBLIC_URL: 'https://gpus.example.org/',
+        WEBHOOK_RETRY_BASE_SECONDS: '0.2',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+      }).notifications;
+      expect(n).toMatchObject({ smtpUrl: 'smtps://user:pw@mail.example.org:465', smtpFrom: 'GPUs <gpus@example.org>', publicUrl: 'https://gpus.example.org' });
+      expect(n.webhookRetryBaseSeconds).toBe(0.2);
+      expect(n.webhookAllowPrivate).toBe(true);
+    });
+
+    it('should refuse a bad SMTP_URL without echoing its password, and a bad PUBLIC_URL', () => {
+      const smtp = thrownBy(() => load({ SMTP_URL: 'http://user:secret@mail.example.org' }));
+      expect(smtp.message).toMatch(/^SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/);
+      expect(smtp.message).not.toContain('secret');
+      expect(thrownBy(() => load({ PUBLIC_URL: 'gpus.example.org' })).message).toMatch(/^PUBLIC_URL must be/);
+      expect(thrownBy(() => load({ WEBHOOK_RETRY_BASE_SECONDS: '0' })).message).toMatch(/^WEBHOOK_RETRY_BASE_SECONDS must be/);
+    });
+  });
+
   describe('API_PROCESSES', () => {
     it('should run one API process unless told otherwise', () => {
       expect(load().apiProcesses).toBe(1);

@@ -111,6 +111,15 @@ describe('webhooks', () => {
     }
   });
 
+  it('should report deliveries by channel and outcome, and the outbox depth and age, at /metrics', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="webhook",outcome="delivered"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="webhook",outcome="retry"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="in_app",outcome="delivered"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^gpuaas_notification_outbox_depth\{channel="webhook"\} \d+$/m);
+    expect(text).toMatch(/^gpuaas_notification_outbox_oldest_pending_seconds\{channel="webhook"\} [\d.e+-]+$/m);
+  });
+
   it('should send a webhook only the kinds it asked for, and nothing after it is deleted', async () => {
     const receiver = await new WebhookReceiver().start();
     try {
