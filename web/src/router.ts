@@ -32,6 +32,13 @@ export const router = createRouter({
     { path: '/cluster', name: 'cluster', component: () => import('./pages/ClusterPage.vue'), meta: { requiresAuth: true, title: 'cluster.title' } },
     // Loaded on first visit too: the main bundle stays within its budget.
     { path: '/queue', name: 'queue', component: () => import('./pages/QueuePage.vue'), meta: { requiresAuth: true, title: 'queue.title' } },
+    { path: '/notifications', name: 'notifications', component: () => import('./pages/NotificationsPage.vue'), meta: { requiresAuth: true, title: 'notifications.title' } },
+    {
+      path: '/settings/notifications',
+      name: 'notification-settings',
+      component: () => import('./pages/NotificationSettingsPage.vue'),
+      meta: { requiresAuth: true, title: 'notificationSettings.title' },
+    },
     { path: '/admin', name: 'admin', component: AdminPage, meta: { requiresAuth: true, requiresAdmin: true, title: 'admin.title' } },
     { path: '/login', name: 'login', component: LoginPage, meta: { guestOnly: true, title: 'auth.signInTitle' } },
     { path: '/register', name: 'register', component: RegisterPage, meta: { guestOnly: true, title: 'auth.registerTitle' } },

@@ -36,6 +36,7 @@ export function createCache(): InMemoryCache {
         fields: {
           jobs: { keyArgs: ['filter', ['status', 'userId']], merge: mergePages },
           users: { keyArgs: false, merge: mergePages },
+          notifications: { keyArgs: false, merge: mergePages },
         },
       },
       // Quotas have no id: they live inside their User and are replaced field by field.

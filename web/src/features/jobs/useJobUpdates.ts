@@ -1,7 +1,6 @@
 import type { ObservableQuery } from '@apollo/client';
 import type { DocumentNode } from 'graphql';
 import { onScopeDispose } from 'vue';
-import type { JobStatus } from '../../../../common/job-status';
 import { apolloClient } from '../../apollo/client';
 import { useSubscription } from '../../apollo/composables';
 import { onSocketReconnected, socketGeneration } from '../../apollo/socket';
@@ -12,11 +11,8 @@ import {
   UsersDocument,
   type JobStatusChangedSubscription,
 } from '../../generated/graphql';
-import { t } from '../../i18n';
-import { isAuthenticated, session } from '../auth/session';
-import { pushToast, type ToastTone } from '../toasts/toast-store';
+import { isAuthenticated } from '../auth/session';
 import { applyJobToCache } from './job-cache';
-import { STATUS_LABEL } from './job-status';
 
 /** One `jobStatusChanged` event. */
 export type JobStatusChange = JobStatusChangedSubscription['jobStatusChanged'];
@@ -24,16 +20,6 @@ export type JobStatusChange = JobStatusChangedSubscription['jobStatusChanged'];
 /** Queries whose numbers move when a job changes status (quota used, users' usage). */
 const QUOTA_QUERIES: readonly DocumentNode[] = [MyQuotaDocument, UsersDocument];
 const REFRESH_DELAY_MS = 300;
-
-const TOAST_TONE: Record<JobStatus, ToastTone> = {
-  PENDING: 'info',
-  APPROVED: 'info',
-  REJECTED: 'danger',
-  RUNNING: 'info',
-  COMPLETED: 'success',
-  FAILED: 'danger',
-  CANCELLED: 'warning',
-};
 
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -56,18 +42,6 @@ function scheduleQuotaRefresh(): void {
   refreshTimer = setTimeout(() => refetchActive((query) => QUOTA_QUERIES.includes(query.options.query)), REFRESH_DELAY_MS);
 }
 
-/** Tells the owner that their job changed status. */
-function announce(change: JobStatusChange): void {
-  const { job, status } = change;
-  const reason = job.statusReason ? ` ${t('toasts.reason', { reason: job.statusReason })}` : '';
-  pushToast({
-    tone: TOAST_TONE[status],
-    title: t('toasts.jobChangedTitle'),
-    body: t('toasts.jobChanged', { name: job.name, status: t(STATUS_LABEL[status]) }) + reason,
-    to: `/jobs/${job.id}`,
-  });
-}
-
 /** Handles one event: cache and lists first, then what depends on a status change. */
 export function handleJobChange(change: JobStatusChange): void {
   applyJobToCache(apolloClient.cache, change.job);
@@ -76,7 +50,7 @@ export function handleJobChange(change: JobStatusChange): void {
   scheduleQuotaRefresh();
   // The detail page shows the event timeline, which the event does not carry.
   refetchJobDetail(change.job.id);
-  if (change.previousStatus !== null && change.job.owner.id === session.user?.id) announce(change);
+  // The toast for the owner comes from their notification (see notifications/useNotifications.ts).
 }
 
 /**
