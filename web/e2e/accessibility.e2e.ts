@@ -221,6 +221,36 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await expectAccessible(page, `job page as admin, APPROVED, ${locale}`);
     });
 
+    test(`should pass on the notification bell, the notifications page and the notification settings (${locale})`, async () => {
+      const owner = await server.register('a11y-notifications');
+      const admin = await server.loginAdmin();
+      const approved = await jobIn(server, JobStatus.PENDING, { owner, name: 'notified job' });
+      await mustTransition(server, 'approve', approved.id, admin.token);
+      const page = await pageIn(locale);
+      await signInThroughUi(page, owner.email, TEST_PASSWORD);
+      await inLocale(page, locale);
+      await page.getByTestId('bell-count').waitFor();
+      await page.getByTestId('bell').click();
+      await page.getByTestId('bell-panel').getByTestId('notification').first().waitFor();
+      await expectAccessible(page, `notification bell open, ${locale}`);
+
+      await page.getByTestId('bell-see-all').click();
+      await page.getByTestId('notifications-list').waitFor();
+      await expectAccessible(page, `notifications page with an unread notification, ${locale}`);
+
+      await page.goto('/settings/notifications');
+      await page.getByTestId('webhooks-empty').waitFor();
+      await expectAccessible(page, `notification settings, ${locale}`);
+      // Sent empty: the form says what it needs.
+      await page.getByTestId('webhook-kind-JOB_APPROVED').uncheck();
+      for (const kind of ['JOB_REJECTED', 'JOB_STARTED', 'JOB_COMPLETED', 'JOB_FAILED', 'JOB_CANCELLED', 'QUOTA_80', 'QUOTA_100']) {
+        await page.getByTestId(`webhook-kind-${kind}`).uncheck();
+      }
+      await page.getByTestId('webhook-create').click();
+      await page.getByTestId('webhook-events-error').filter({ hasText: /\S/ }).waitFor();
+      await expectAccessible(page, `notification settings with form errors, ${locale}`);
+    });
+
     test(`should pass on the cluster page a user sees: pools with GPUs in use, and utilization (${locale})`, async () => {
       const owner = await server.register('a11y-pools');
       await jobIn(server, JobStatus.RUNNING, { owner, name: 'pool probe', gpuCount: 2, hours: 40 });

@@ -193,7 +193,6 @@ export const en = {
   'notifications.empty': 'No notifications yet.',
   'notifications.markAllRead': 'Mark all read',
   'notifications.markRead': 'Mark read',
-  'notifications.markReadOf': 'Mark “{title}” read',
   'notifications.unread': 'Unread',
   'notifications.seeAll': 'All notifications',
   'notifications.settings': 'Notification settings',

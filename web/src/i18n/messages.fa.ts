@@ -192,7 +192,6 @@ export const fa: Record<MessageKey, string> = {
   'notifications.empty': 'هنوز اعلانی نیست.',
   'notifications.markAllRead': 'علامت‌زدن همه به‌عنوان خوانده‌شده',
   'notifications.markRead': 'خوانده شد',
-  'notifications.markReadOf': 'علامت‌زدن «{title}» به‌عنوان خوانده‌شده',
   'notifications.unread': 'خوانده‌نشده',
   'notifications.seeAll': 'همهٔ اعلان‌ها',
   'notifications.settings': 'تنظیمات اعلان‌ها',
