@@ -13,6 +13,11 @@ import type { AppDeps } from '../services.js';
 const PRODUCE_BATCH = 500;
 /** Deliveries one worker sends at once. */
 const MAX_IN_FLIGHT = 32;
+/**
+ * How long a stopping worker waits for sends in flight. Those still running after it are left:
+ * their claims run out and another worker sends them again, under the same message id.
+ */
+const STOP_WAIT_MS = 2000;
 
 /** What a delivery attempt came to, for the metrics. */
 export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
@@ -129,6 +134,8 @@ export class NotificationWorker {
 
   private async send(d: ClaimedDelivery): Promise<void> {
     const result = await this.attempt(d);
+    // Stopped meanwhile: the connection pool may be closing; the claim runs out and it is sent again.
+    if (this.stopped) return;
     const channel = d.channel === DeliveryChannel.EMAIL ? 'email' : 'webhook';
     const repo = new OutboxRepository(this.orm.em.fork());
     if (result.ok) {
@@ -156,14 +163,16 @@ export class NotificationWorker {
     });
   }
 
-  /** Stops both loops and waits for what is in flight (sends end within their timeout). */
+  /** Stops both loops and waits a little for sends in flight (see STOP_WAIT_MS). */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.producing);
     clearTimeout(this.sending);
     await this.currentProduce;
     await this.currentClaim;
-    await Promise.all([...this.inFlight]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all([...this.inFlight]), new Promise((resolve) => (timer = setTimeout(resolve, STOP_WAIT_MS)))]);
+    clearTimeout(timer);
     this.email?.close();
   }
 }
