@@ -100,12 +100,11 @@ export class NotificationWorker {
         const horizon = await repo.horizon();
         const cursor = await repo.lockCursor();
         if (cursor === null) return { written: 0, more: false };
-        const { events, last, read } = await repo.eventsAfter(cursor, horizon, PRODUCE_BATCH);
-        if (last === null) return { written: 0, more: false };
+        const { events, next, full } = await repo.eventsAfter(cursor, horizon, PRODUCE_BATCH);
         let notified = 0;
         for (const intent of planNotifications(events)) notified += (await this.deps.notifications.write(tx, intent)).notified;
-        await repo.moveCursor(last);
-        return { written: notified, more: read === PRODUCE_BATCH };
+        if (next !== null) await repo.moveCursor(next);
+        return { written: notified, more: full };
       });
       if (written > 0) {
         this.deps.events.notificationsWritten();

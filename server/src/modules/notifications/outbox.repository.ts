@@ -93,16 +93,18 @@ export class OutboxRepository {
   }
 
   /**
-   * Final status events after `cursor` and below `horizon`, in (tx_id, id) order, with what the
-   * notifications say of their jobs and the owner's quota row for the job's month. Progress and
-   * priority events are left out here (they announce nothing) but the cursor still moves past
-   * them: the last row read is returned as `last`, and how many were read as `read`.
+   * Final submission and status events after `cursor` and below `horizon`, in (tx_id, id) order,
+   * with what the notifications say of their jobs and the owner's quota row for the job's month.
+   * Progress and priority events (most of the stream while jobs run) announce nothing and are not
+   * read at all. `next` is where the cursor moves: after the last row when the batch is full, else
+   * to the horizon itself, past every final event: (horizon, 0) still leaves out the events of the
+   * transaction `horizon` names, which is running.
    */
   async eventsAfter(
     cursor: ProducerCursor,
     horizon: string,
     limit: number,
-  ): Promise<{ events: ProducerEvent[]; last: ProducerCursor | null; read: number }> {
+  ): Promise<{ events: ProducerEvent[]; next: ProducerCursor | null; full: boolean }> {
     const rows = await this.em.execute<EventRow[]>(
       `select e.id::text as id, e.tx_id::text as tx_id, e.job_id, j.owner_id, e.kind::text as kind, e.from_status::text as from_status,
               e.to_status::text as to_status, e.actor_id, e.reason, e.at, j.name, j.gpu_type, j.gpu_count, j.hours, j.quota_month,
@@ -110,34 +112,34 @@ export class OutboxRepository {
          from job_events e
          join jobs j on j.id = e.job_id
          left join user_quotas q on q.user_id = j.owner_id and q.month = j.quota_month and e.kind = 'CREATED'
-        where (e.tx_id, e.id) > (?::xid8, ?::bigint) and e.tx_id < ?::xid8
+        where (e.tx_id, e.id) > (?::xid8, ?::bigint) and e.tx_id < ?::xid8 and e.kind in ('CREATED', 'TRANSITION')
         order by e.tx_id, e.id
         limit ${Math.trunc(limit)}`,
       [cursor.txId, cursor.eventId, horizon],
     );
-    const lastRow = rows.at(-1);
-    const events = rows
-      .filter((r) => r.kind === 'CREATED' || r.kind === 'TRANSITION')
-      .map((r) => ({
-        id: r.id,
-        txId: r.tx_id,
-        jobId: r.job_id,
-        ownerId: r.owner_id,
-        kind: r.kind,
-        fromStatus: r.from_status,
-        toStatus: r.to_status,
-        actorId: r.actor_id,
-        reason: r.reason,
-        at: new Date(r.at),
-        jobName: r.name,
-        gpuType: r.gpu_type,
-        gpuCount: Number(r.gpu_count),
-        hours: Number(r.hours),
-        quotaMonth: r.quota_month,
-        quotaUsed: r.used === null ? null : Number(r.used),
-        quotaLimit: r.lim === null ? null : Number(r.lim),
-      }));
-    return { events, last: lastRow ? { txId: lastRow.tx_id, eventId: lastRow.id } : null, read: rows.length };
+    const full = rows.length === limit;
+    const last = rows.at(-1);
+    const next = full ? { txId: last!.tx_id, eventId: last!.id } : BigInt(horizon) > BigInt(cursor.txId) ? { txId: horizon, eventId: '0' } : null;
+    const events = rows.map((r) => ({
+      id: r.id,
+      txId: r.tx_id,
+      jobId: r.job_id,
+      ownerId: r.owner_id,
+      kind: r.kind,
+      fromStatus: r.from_status,
+      toStatus: r.to_status,
+      actorId: r.actor_id,
+      reason: r.reason,
+      at: new Date(r.at),
+      jobName: r.name,
+      gpuType: r.gpu_type,
+      gpuCount: Number(r.gpu_count),
+      hours: Number(r.hours),
+      quotaMonth: r.quota_month,
+      quotaUsed: r.used === null ? null : Number(r.used),
+      quotaLimit: r.lim === null ? null : Number(r.lim),
+    }));
+    return { events, next, full };
   }
 
   /**
