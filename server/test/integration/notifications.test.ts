@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer, errorCode, type TestUser } from '../harness.js';
+import { expectHygienic } from '../hygiene.js';
 import { addNode, dataOf, mustTransition, runningJob, setQuota, submitJob, transition, updateNode, waitUntil } from '../factories.js';
 import { connect, Subscription } from '../ws-client.js';
 import {
@@ -188,6 +189,7 @@ describe('in-app notifications', () => {
     const user = await server.register('private');
     for (const url of ['http://127.0.0.1:8080/hook', 'http://localhost/hook', 'http://10.1.2.3/hook', 'http://169.254.169.254/latest', 'http://[::1]/hook', 'http://192.168.0.10/']) {
       const res = await server.gql(CREATE_WEBHOOK, { url, events: ALL_KINDS }, user.token);
+      expectHygienic(res);
       expect(errorCode(res), url).toBe('BAD_USER_INPUT');
       expect(res.errors![0]!.message).toMatch(/loopback, private or link-local/);
     }
