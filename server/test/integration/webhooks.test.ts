@@ -112,10 +112,39 @@ describe('webhooks', () => {
     }
   });
 
+  it('should give a message up as FAILED once its next try would fall more than 24 hours after it was written', async () => {
+    const refusing = await new WebhookReceiver(() => 503).start();
+    try {
+      const user = await server.register('hook-give-up');
+      const hook = await createWebhook(server, user, refusing.urlFor('no'), ['JOB_APPROVED']);
+      refusing.trust('no', hook.secret);
+      const job = await submitJob(server, user, { gpuCount: 1, hours: 1 });
+      await mustTransition(server, 'approve', job.id, admin.token);
+      await waitUntil(() => refusing.messages.length >= 2, { what: 'a retry' });
+      // As if it had been retried for a day: the next failure is the last.
+      await server.db.query(`update notification_deliveries set created_at = now() - interval '24 hours' where webhook_id = $1`, [hook.id]);
+      type Log = { webhookDeliveries: { status: string; attempts: number; lastError: string | null; nextAttemptAt: string | null }[] };
+      const log = await waitUntil(async () => {
+        const res = dataOf(await server.gql<Log>(DELIVERIES, { webhookId: hook.id }, user.token), 'log');
+        return res.webhookDeliveries[0]?.status === 'FAILED' ? res.webhookDeliveries : undefined;
+      }, { timeoutMs: 10_000, what: 'the delivery given up' });
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatchObject({ status: 'FAILED', lastError: 'HTTP 503', nextAttemptAt: null });
+      const tries = refusing.messages.length;
+      await new Promise((r) => setTimeout(r, 800));
+      expect(refusing.messages.length).toBe(tries);
+      expect(new Set(refusing.messages.map((m) => m.id)).size).toBe(1);
+      dataOf(await server.gql(DELETE_WEBHOOK, { id: hook.id }, user.token), 'deleteWebhook');
+    } finally {
+      await refusing.stop();
+    }
+  });
+
   it('should report deliveries by channel and outcome, and the outbox depth and age, at /metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="webhook",outcome="delivered"\} [1-9]\d*$/m);
     expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="webhook",outcome="retry"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="webhook",outcome="failed"\} [1-9]\d*$/m);
     expect(text).toMatch(/^gpuaas_notification_deliveries_total\{channel="in_app",outcome="delivered"\} [1-9]\d*$/m);
     expect(text).toMatch(/^gpuaas_notification_outbox_depth\{channel="webhook"\} \d+$/m);
     expect(text).toMatch(/^gpuaas_notification_outbox_oldest_pending_seconds\{channel="webhook"\} [\d.e+-]+$/m);
@@ -186,7 +215,10 @@ describe('webhooks', () => {
         }
         return times.sort((x, y) => x - y);
       };
+      worker.stats.maxLagMs = 0;
       const before = await submitMs(20);
+      // The same machine's own noise: other tests and processes share its cores.
+      const lagBefore = worker.stats.maxLagMs;
       worker.stats.maxLagMs = 0;
 
       const hook = await createWebhook(server, admin, hanging.urlFor('slow'), ['JOB_AWAITING_APPROVAL']);
@@ -200,7 +232,7 @@ describe('webhooks', () => {
       const median = (xs: number[]) => xs[Math.floor(xs.length / 2)]!;
       expect(median(during), `createJob median ${median(during)} ms vs ${median(before)} ms before`).toBeLessThan(median(before) * 3 + 30);
       expect(worker.stats.ticks - ticksBefore, 'simulator ticks in 1.5 s at 100 ms').toBeGreaterThanOrEqual(10);
-      expect(worker.stats.maxLagMs, 'worst simulator tick lag').toBeLessThan(250);
+      expect(worker.stats.maxLagMs, `worst simulator tick lag (${lagBefore} ms before)`).toBeLessThan(Math.max(250, 2 * lagBefore));
       expect(hanging.accepted).toHaveLength(0);
       dataOf(await server.gql(DELETE_WEBHOOK, { id: hook.id }, admin.token), 'deleteWebhook');
     } finally {
