@@ -50,7 +50,7 @@ export class ClusterService {
     private readonly catalogue: GpuCatalogue,
     private readonly events: ClusterListener & CommitListener & NotificationAnnouncer,
     /** Announces a node going DOWN to the admins, in the transaction that marks it. */
-    private readonly notifications?: NotificationWriter,
+    private readonly notifications: NotificationWriter,
   ) {}
 
   /** Every GPU type's pool (anyone signed in). */
@@ -120,7 +120,8 @@ export class ClusterService {
    * DOWN fails every job running there ("node <name> went down"), charged for the hours run and
    * with its GPUs freed, in the same transaction as the state change. The node's row is locked
    * first, so no job can start there meanwhile; jobs are then locked in id order, each waiting
-   * for a simulator step that holds it and re-checked after.
+   * for a simulator step that holds it and re-checked after. Going DOWN also notifies every admin
+   * (and their webhooks, and by e-mail), written in the same transaction.
    */
   async updateNode(viewer: Viewer | null, id: string, input: UpdateNodeRequest): Promise<NodeRecord> {
     const admin = requireAdmin(viewer);
@@ -141,10 +142,9 @@ export class ClusterService {
         if (input.state === GpuNodeState.DOWN) {
           const failed = await this.failJobsOn(tx, locked, admin.id);
           await tx.flush();
-          if (this.notifications) {
-            const intent = nodeDownIntent({ id: locked.id, name: locked.name, gpuType: locked.gpuType, failedJobs: failed }, new Date());
-            downed = (await this.notifications.write(tx, intent)).notified > 0;
-          }
+          // Written with the change: the notification commits, or rolls back, with it.
+          const intent = nodeDownIntent({ id: locked.id, name: locked.name, gpuType: locked.gpuType, failedJobs: failed }, new Date());
+          downed = (await this.notifications.write(tx, intent)).notified > 0;
         }
       }
       await tx.flush();
