@@ -68,23 +68,27 @@ export class NotificationWorker {
   }
 
   start(): void {
-    const loop = (run: () => Promise<void>, set: (t: NodeJS.Timeout) => void, what: string) => {
-      const next = () => {
-        if (this.stopped) return;
-        set(
-          setTimeout(() => {
-            const p = run()
-              .catch((error) => this.log.error({ err: error }, `Notification ${what} failed`))
-              .finally(next);
-            if (what === 'producer') this.currentProduce = p;
-            else this.currentClaim = p;
-          }, this.config.pollMs),
-        );
-      };
-      next();
-    };
-    loop(() => this.produce().then(() => undefined), (t) => (this.producing = t), 'producer');
-    loop(() => this.claimAndSend(), (t) => (this.sending = t), 'sender');
+    this.scheduleProduce();
+    this.scheduleSend();
+  }
+
+  private scheduleProduce(): void {
+    if (this.stopped) return;
+    this.producing = setTimeout(() => {
+      this.currentProduce = this.produce()
+        .then(() => undefined)
+        .catch((error) => this.log.error({ err: error }, 'Notification producer failed'))
+        .finally(() => this.scheduleProduce());
+    }, this.config.pollMs);
+  }
+
+  private scheduleSend(): void {
+    if (this.stopped) return;
+    this.sending = setTimeout(() => {
+      this.currentClaim = this.claimAndSend()
+        .catch((error) => this.log.error({ err: error }, 'Notification sender failed'))
+        .finally(() => this.scheduleSend());
+    }, this.config.pollMs);
   }
 
   /**

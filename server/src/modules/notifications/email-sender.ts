@@ -11,11 +11,13 @@ export class EmailSender {
     timeoutMs: number,
   ) {
     // Every wait bounded, so a dead SMTP server holds a delivery slot for a while and nothing else.
-    this.transport = nodemailer.createTransport(smtpUrl, {
+    // The URL's own settings win; these apply where it sets none.
+    this.transport = nodemailer.createTransport({
+      url: smtpUrl,
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,
       socketTimeout: timeoutMs,
-    } as object);
+    });
   }
 
   /** Sends one message with its text and HTML parts; the message id names the outbox row. */
