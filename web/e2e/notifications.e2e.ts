@@ -11,7 +11,18 @@ import { mustTransition, submitJob } from '../../server/test/factories.js';
 import { TEST_PASSWORD, type TestServer } from '../../server/test/harness.js';
 import { WebhookReceiver } from '../../server/test/notification-helpers.js';
 import { expectAccessible } from './accessibility.js';
-import { APP_LOCALES, launchBrowser, openPage, signInThroughUi, startAppServer, startInLocale, TestPages, type AppLocale, waitLive } from './support.js';
+import {
+  APP_LOCALES,
+  launchBrowser,
+  openPage,
+  saveScreenshot,
+  signInThroughUi,
+  startAppServer,
+  startInLocale,
+  TestPages,
+  type AppLocale,
+  waitLive,
+} from './support.js';
 
 /** The words the tests look for, in `locale`. */
 function wordsOf(locale: AppLocale, name: string) {
@@ -74,6 +85,7 @@ describe('notifications in the browser', () => {
       await item.waitFor();
       await expect(item.getAttribute('data-unread')).resolves.toBe('true');
       await expectAccessible(page, `bell open, ${locale}`);
+      await saveScreenshot(page, `notifications bell open ${locale}`);
 
       await page.getByTestId('bell-mark-all').click();
       await page.getByTestId('bell-count').waitFor({ state: 'detached' });
@@ -118,6 +130,7 @@ describe('notifications in the browser', () => {
       receiver.trust(path, secret);
       await page.getByTestId('webhook-row').waitFor();
       await expectAccessible(page, `notification settings, new webhook secret, ${locale}`);
+      await saveScreenshot(page, `notifications webhook secret shown once ${locale}`);
 
       // Once: gone when dismissed, and nowhere after a reload.
       await page.getByTestId('webhook-secret-done').click();
