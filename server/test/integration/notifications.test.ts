@@ -75,6 +75,29 @@ describe('in-app notifications', () => {
     expect(adminList.filter((n) => n.job?.id === a.id).map((n) => n.kind)).toEqual(['JOB_AWAITING_APPROVAL']);
   });
 
+  it('should never announce an event that rolled back, nor pass one still in flight', async () => {
+    const user = await server.register('rolled-back');
+    const job = await submitJob(server, user, { name: 'rolled back', gpuCount: 1, hours: 1 });
+    const client = await server.db.connect();
+    try {
+      // A change written but not committed: the producer must wait for it, and then skip it.
+      await client.query('begin');
+      await client.query(`insert into job_events (job_id, kind, from_status, to_status, progress, at) values ($1, 'TRANSITION', 'PENDING', 'APPROVED', 0, now())`, [job.id]);
+      const other = await submitJob(server, user, { name: 'committed meanwhile', gpuCount: 1, hours: 1 });
+      await mustTransition(server, 'approve', other.id, admin.token);
+      await new Promise((r) => setTimeout(r, 500));
+      // Committed after the open transaction began: held back until it ends, so order stays final.
+      expect(await notificationsOf(server, user)).toEqual([]);
+      await client.query('rollback');
+    } finally {
+      client.release();
+    }
+    const list = await until(user, (l) => l.length > 0, 'the committed approval');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await notificationsOf(server, user)).map((n) => [n.kind, n.job?.name])).toEqual([['JOB_APPROVED', 'committed meanwhile']]);
+    expect(list[0]!.job!.name).toBe('committed meanwhile');
+  });
+
   it('should tell the owner when an admin cancels their job', async () => {
     const user = await server.register('cancelled');
     const job = await submitJob(server, user, { gpuCount: 1, hours: 1 });
