@@ -27,6 +27,10 @@ describe('e-mail notifications', () => {
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
       logger: false,
+      // A mailbox that refuses mail: the delivery fails and waits for its retry.
+      onRcptTo(address, _session, callback) {
+        callback(address.address.startsWith('bounce-') ? Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }) : undefined);
+      },
       onData(stream, session, callback) {
         simpleParser(stream)
           .then((mail) => {
@@ -82,5 +86,22 @@ describe('e-mail notifications', () => {
 
     const delivered = await server.db.query(`select status, attempts from notification_deliveries where channel = 'EMAIL' and recipient = $1`, [keen.email]);
     expect(delivered.rows).toEqual([{ status: 'DELIVERED', attempts: 1 }]);
+  });
+
+  it('should keep a refused e-mail in the outbox with its error, for a retry', async () => {
+    const bounced = await server.register('bounce');
+    dataOf(await server.gql(UPDATE_PREFERENCES, { input: { email: true } }, bounced.token), 'opt in');
+    const job = await submitJob(server, bounced, { gpuCount: 1, hours: 1 });
+    await mustTransition(server, 'approve', job.id, admin.token);
+    const row = await waitUntil(async () => {
+      const res = await server.db.query<{ status: string; attempts: number; last_error: string | null }>(
+        `select status, attempts, last_error from notification_deliveries where channel = 'EMAIL' and recipient = $1`,
+        [bounced.email],
+      );
+      return res.rows[0]?.last_error ? res.rows[0] : undefined;
+    }, { timeoutMs: 10_000, what: 'the refused delivery' });
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 1 });
+    expect(row.last_error).toMatch(/mailbox unavailable/);
+    expect(inbox.some((m) => m.to.includes(bounced.email))).toBe(false);
   });
 });
