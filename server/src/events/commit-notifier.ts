@@ -5,6 +5,15 @@ import type { ClusterListener } from '../modules/cluster/cluster.service.js';
 
 /** The channel every API process LISTENs on for "new job events were committed". */
 export const JOB_CHANGES_CHANNEL = 'job_changes';
+/**
+ * The payload of a wake-up on JOB_CHANGES_CHANNEL whose commits only moved running jobs' progress
+ * (the simulator's steps): readers of events still read, but nothing was started, ended, approved
+ * or reprioritised, so the scheduler has nothing new to plan. Any other wake-up has no payload.
+ */
+export const PROGRESS_ONLY = 'progress';
+
+/** What a commit changed: jobs' states (or priorities, or anything the queue sees), or only progress. */
+export type CommitKind = 'transition' | 'progress';
 /** The channel that carries the id of a user whose tokens were just revoked. */
 export const REVOCATIONS_CHANNEL = 'token_revocations';
 /** The channel that says "the GPU inventory changed" (nodes added, removed, drained, resized). */
@@ -27,6 +36,8 @@ export const SCHEDULER_CHANNEL = 'scheduler_settings';
 export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
   private inFlight = false;
   private again = false;
+  /** Whether a commit waiting for the next wake-up changed more than progress. */
+  private transition = false;
   private stopped = false;
   private sending: Promise<void> | undefined;
   private readonly local: (() => void)[] = [];
@@ -81,7 +92,13 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     this.send(SCHEDULER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Could not announce the scheduler's new settings"));
   }
 
-  committed(): void {
+  /**
+   * Announces, after its commit, that job events were written; `kind` 'progress' when they only
+   * record progress, so the wake-up can say so (PROGRESS_ONLY). Coalesced wake-ups carry no
+   * payload as soon as one of their commits was a transition.
+   */
+  committed(kind: CommitKind = 'transition'): void {
+    if (kind === 'transition') this.transition = true;
     this.changedHere();
     if (!this.enabled || this.stopped) return;
     if (this.inFlight) {
@@ -104,8 +121,10 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
   private async loop(): Promise<void> {
     for (;;) {
       this.again = false;
+      const payload = this.transition ? undefined : PROGRESS_ONLY;
+      this.transition = false;
       try {
-        await this.send(JOB_CHANGES_CHANNEL);
+        await this.send(JOB_CHANGES_CHANNEL, payload);
         this.sent += 1;
       } catch (error) {
         this.log.warn({ err: error }, 'Could not send the job change wake-up; relays will poll');
