@@ -15,6 +15,7 @@ import { isReady, migrate, openOrm } from './db/orm.js';
 import { Sql } from './db/sql.js';
 import { bearerToken, createContext, type GraphQLContext, type LiveFeeds } from './graphql/context.js';
 import { formatError, operationPlugin } from './graphql/errors.js';
+import { jitGateway } from './graphql/jit-executor.js';
 import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
 import { GraphQLWebSocketServer } from './graphql/websocket.js';
 import { cors, securityHeaders } from './http/security.js';
@@ -312,7 +313,8 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // Compiled execution (graphql-jit) through Apollo's gateway interface, or graphql-js's own.
+    ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,

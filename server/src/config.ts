@@ -106,6 +106,8 @@ export interface Config {
   corsOrigins: readonly string[];
   /** Whether introspection and GraphiQL are served. */
   introspection: boolean;
+  /** `GRAPHQL_JIT`: HTTP operations run compiled by graphql-jit (true) or interpreted by graphql-js. */
+  graphqlJit: boolean;
   /** Express's `trust proxy` setting: whether X-Forwarded-For names the client. */
   trustProxy: boolean | number | string;
   limits: LimitsConfig;
@@ -278,6 +280,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     jwtPreviousSecret: readString(env, 'JWT_PREVIOUS_SECRET'),
     corsOrigins: readOrigins(env),
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', true),
+    graphqlJit: readBoolean(env, 'GRAPHQL_JIT', true),
     trustProxy: readTrustProxy(env),
     limits: {
       authWindowSeconds: readNumber(env, 'AUTH_RATE_WINDOW_SECONDS', 900, { min: 1, max: 86_400, integer: true }),
