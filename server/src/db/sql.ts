@@ -21,6 +21,7 @@
  *    that transaction holds.
  */
 import pg from 'pg';
+import Cursor from 'pg-cursor';
 
 const names = new Map<string, string>();
 
@@ -67,6 +68,31 @@ export class Sql implements SqlRunner {
 
   async rows<T>(text: string, values: readonly unknown[] = []): Promise<T[]> {
     return (await this.pool.query(prepared(text, values))).rows as T[];
+  }
+
+  /**
+   * Runs one read and yields its rows `batchSize` at a time from a server-side cursor, so a result
+   * of any size costs this process one batch of memory. The statement holds a pooled connection
+   * until the generator finishes or is ended early (`return`, a `break` in `for await`).
+   */
+  async *stream<T>(text: string, values: readonly unknown[], batchSize: number): AsyncGenerator<T[], void, undefined> {
+    const client = await this.pool.connect();
+    const cursor = client.query(new Cursor<T>(text, values as unknown[]));
+    let failed = false;
+    try {
+      for (;;) {
+        const rows = await cursor.read(batchSize);
+        if (rows.length === 0) return;
+        yield rows;
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      // A connection whose cursor failed may be mid-protocol: drop it rather than reuse it.
+      await cursor.close().catch(() => {});
+      client.release(failed);
+    }
   }
 
   close(): Promise<void> {
