@@ -389,7 +389,7 @@ export const en = {
   'usage.downloadJobs': 'Download CSV of every job',
   'usage.downloaded': 'Downloaded {file}.',
   'usage.empty': 'No jobs were submitted in {month}.',
-  'usage.summary': '{month}: {users} users, {jobs} jobs; {reserved} GPU-hours reserved, {charged} charged, {refunded} refunded.',
+  'usage.summary': '{month} — users: {users}, jobs: {jobs}; GPU-hours reserved: {reserved}, charged: {charged}, refunded: {refunded}.',
   'usage.chartCaption': 'GPU-hours held against each user’s quota (reserved less refunded), stacked by GPU type. The table below gives the same figures.',
   'usage.caption': 'Usage in {month} per user and GPU type',
   'usage.col.user': 'User',

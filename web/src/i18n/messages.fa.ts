@@ -388,7 +388,7 @@ export const fa: Record<MessageKey, string> = {
   'usage.downloadJobs': 'دریافت CSV همهٔ کارها',
   'usage.downloaded': 'فایل {file} دریافت شد.',
   'usage.empty': 'در {month} هیچ کاری ثبت نشده است.',
-  'usage.summary': '{month}: {users} کاربر، {jobs} کار؛ {reserved} ساعت GPU رزرو، {charged} ساعت محاسبه و {refunded} ساعت بازگردانده شد.',
+  'usage.summary': '{month} — کاربران: {users}، کارها: {jobs}؛ ساعت GPU رزروشده: {reserved}، محاسبه‌شده: {charged}، بازگشتی: {refunded}.',
   'usage.chartCaption': 'ساعت‌های GPU که از سهمیهٔ هر کاربر برداشته شده (رزرو منهای بازگشتی)، به تفکیک نوع GPU روی هم. جدول زیر همین ارقام را نشان می‌دهد.',
   'usage.caption': 'مصرف {month} به تفکیک کاربر و نوع GPU',
   'usage.col.user': 'کاربر',
