@@ -1,7 +1,8 @@
 /**
  * `GET /api/usage.csv?month=YYYY-MM[&detail=jobs]`: a month's usage as RFC 4180 CSV, for admins
- * with a bearer token, streamed from a database cursor a batch at a time with the socket's
- * backpressure respected, so a month of any size costs the process one batch of memory.
+ * with a bearer token, streamed from the database (a cursor for the summary, COPY for the rows of
+ * every job) a chunk at a time with the socket's backpressure respected, so a month of any size
+ * costs the process a chunk of memory.
  *
  * Errors before the first byte answer in GraphQL's error shape with a status: 401 without a
  * valid token, 403 for a user, 400 for a bad month or detail. An error after the first byte can

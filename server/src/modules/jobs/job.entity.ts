@@ -33,8 +33,8 @@ export enum SimOutcome {
   name: 'jobs_running_lease_idx',
   expression: `create index "jobs_running_lease_idx" on "jobs" ("lease_expires_at") where "status" = 'RUNNING'`,
 })
-// Usage accounting: a month's jobs grouped by owner and GPU type, read from the index alone
-// (the sums' columns are included), already in group order, so no sort and no heap visits.
+// Usage accounting: a month's jobs grouped by owner and GPU type, found by month and readable
+// from the index alone (the sums' columns are included).
 @Index({
   name: 'jobs_usage_idx',
   expression: `create index "jobs_usage_idx" on "jobs" ("quota_month", "owner_id", "gpu_type") include ("status", "gpu_hours", "charged_gpu_hours")`,

@@ -2,9 +2,10 @@
  * Usage accounting's plain SQL (see `db/sql.ts`, rule 3): reads outside any unit of work, on the
  * pool, so the CSV export can stream from a server-side cursor.
  *
- * Every statement reads a month's jobs through `jobs_usage_idx` (quota_month, owner_id, gpu_type,
- * including status and the GPU-hour columns): the aggregates are computed by PostgreSQL from the
- * index, already in group order, and only their few rows (users × GPU types) come back.
+ * Every statement finds a month's jobs through `jobs_usage_idx` (quota_month, owner_id, gpu_type,
+ * including status and the GPU-hour columns), or in one scan when the month is most of the
+ * table: the aggregates are computed by PostgreSQL and only their few rows (users × GPU types)
+ * come back.
  *
  * The month of a job is its `quota_month`, the month whose quota holds its reservation and gets
  * its refunds, so a month's rows add up to that month's quota use: for every user,
@@ -12,7 +13,6 @@
  */
 import type { Sql, SqlRunner } from '../../db/sql.js';
 import { toUserRecord, type UserRecord, type UserRow } from '../users/user.queries.js';
-import type { JobStatus } from '../jobs/job-status.js';
 
 /** One user's use of one GPU type in a month. */
 export interface UsageRecord {
@@ -38,24 +38,6 @@ export interface MonthUsageRecord {
   reservedGpuHours: number;
   chargedGpuHours: number;
   refundedGpuHours: number;
-}
-
-/** A job of a month as the detailed export lists it. */
-export interface UsageJobRecord {
-  jobId: string;
-  userId: string;
-  email: string;
-  name: string;
-  gpuType: string;
-  status: JobStatus;
-  gpuCount: number;
-  hours: number;
-  billingWeight: number;
-  reservedGpuHours: number;
-  chargedGpuHours: number | null;
-  refundedGpuHours: number;
-  createdAt: Date;
-  finishedAt: Date | null;
 }
 
 interface UsageRow extends UserRow {
@@ -117,53 +99,27 @@ export async function* streamMonthUsage(sql: Sql, month: string, batchSize: numb
 }
 
 /**
- * A month's jobs one by one, in the index's order (by owner, then GPU type), so the first rows
- * flow at once rather than after a sort of the whole month. $1 the month.
+ * A month's jobs as CSV, a row per job, made by PostgreSQL's COPY (see `Sql.copyOut`): the rows
+ * never become JavaScript objects. In the index's order (by owner, then GPU type), so the first
+ * rows flow at once rather than after a sort of the whole month. Numbers without trailing zeros
+ * and times in ISO 8601 UTC, as the summary writes them; the columns are `USAGE_JOB_COLUMNS`.
+ * The month comes from the transaction's setting `gpuaas.usage_month` (COPY takes no parameters).
  */
-export const USAGE_JOBS_SQL = `select j.id, j.owner_id, u.email, j.name, j.gpu_type, j.status, j.gpu_count, j.hours, j.billing_weight,
-       j.gpu_hours, j.charged_gpu_hours, coalesce(j.gpu_hours - j.charged_gpu_hours, 0) as refunded,
-       j.created_at, j.finished_at
-  from jobs j join users u on u.id = j.owner_id
- where j.quota_month = $1::varchar
- order by j.quota_month, j.owner_id, j.gpu_type`;
+export const USAGE_JOBS_COPY_SQL = `copy (
+  select j.quota_month as month, j.id as job_id, j.owner_id as user_id, u.email, j.name as job_name, j.gpu_type, j.status,
+         j.gpu_count, trim_scale(j.hours) as hours, trim_scale(j.billing_weight) as billing_weight,
+         trim_scale(j.gpu_hours) as reserved_gpu_hours, trim_scale(j.charged_gpu_hours) as charged_gpu_hours,
+         trim_scale(coalesce(j.gpu_hours - j.charged_gpu_hours, 0)) as refunded_gpu_hours,
+         to_char(j.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at,
+         to_char(j.finished_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as finished_at
+    from jobs j join users u on u.id = j.owner_id
+   where j.quota_month = current_setting('gpuaas.usage_month')
+   order by j.quota_month, j.owner_id, j.gpu_type
+) to stdout with (format csv, header true)`;
 
-interface UsageJobRow {
-  id: string;
-  owner_id: string;
-  email: string;
-  name: string;
-  gpu_type: string;
-  status: JobStatus;
-  gpu_count: number;
-  hours: string;
-  billing_weight: string;
-  gpu_hours: string;
-  charged_gpu_hours: string | null;
-  refunded: string;
-  created_at: Date;
-  finished_at: Date | null;
-}
-
-const toUsageJobRecord = (row: UsageJobRow): UsageJobRecord => ({
-  jobId: row.id,
-  userId: row.owner_id,
-  email: row.email,
-  name: row.name,
-  gpuType: row.gpu_type,
-  status: row.status,
-  gpuCount: row.gpu_count,
-  hours: Number(row.hours),
-  billingWeight: Number(row.billing_weight),
-  reservedGpuHours: Number(row.gpu_hours),
-  chargedGpuHours: row.charged_gpu_hours === null ? null : Number(row.charged_gpu_hours),
-  refundedGpuHours: Number(row.refunded),
-  createdAt: row.created_at,
-  finishedAt: row.finished_at,
-});
-
-/** A month's jobs, `batchSize` at a time from a cursor (the detailed CSV export). */
-export async function* streamMonthJobs(sql: Sql, month: string, batchSize: number): AsyncGenerator<UsageJobRecord[]> {
-  for await (const rows of sql.stream<UsageJobRow>(USAGE_JOBS_SQL, [month], batchSize)) yield rows.map(toUsageJobRecord);
+/** A month's jobs as CSV text with a header row, as PostgreSQL writes it: LF line ends. */
+export function copyMonthJobs(sql: Sql, month: string): AsyncGenerator<Buffer, void, undefined> {
+  return sql.copyOut(USAGE_JOBS_COPY_SQL, { 'gpuaas.usage_month': month });
 }
 
 /**

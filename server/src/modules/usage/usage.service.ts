@@ -4,18 +4,18 @@ import { badUserInput } from '../../errors/app-error.js';
 import { requireAdmin, requireViewer, type Viewer } from '../auth/viewer.js';
 import type { GpuCatalogue } from '../cluster/gpu-catalogue.js';
 import { billingWeightOf } from '../quotas/quota-math.js';
-import { USAGE_COLUMNS, USAGE_JOB_COLUMNS, csvLine, usageJobLine, usageLine } from './usage-csv.js';
+import { USAGE_COLUMNS, crlfRecords, csvLine, usageLine, type CsvScan } from './usage-csv.js';
 import { MAX_HISTORY_MONTHS, checkMonth, fillMonths, lastMonths } from './usage-month.js';
 import {
+  copyMonthJobs,
   monthUsage,
   ownerMonths,
-  streamMonthJobs,
   streamMonthUsage,
   type MonthUsageRecord,
   type UsageRecord,
 } from './usage.queries.js';
 
-/** Rows read from the cursor, and written to the response, at a time. */
+/** Summary rows read from the cursor, and written to the response, at a time. */
 export const CSV_BATCH_ROWS = 1000;
 
 /** What the CSV export lists: a row per user and GPU type, or a row per job. */
@@ -23,7 +23,7 @@ export type CsvDetail = 'summary' | 'jobs';
 
 /** Some CSV text and the data rows in it (0 for the header row). */
 export interface CsvChunk {
-  text: string;
+  text: string | Uint8Array;
   rows: number;
 }
 
@@ -108,10 +108,17 @@ export class UsageService {
     }
   }
 
+  /**
+   * A row per job: PostgreSQL writes the CSV (COPY), this only puts CRLF where it ends records,
+   * so a month of a million jobs passes through as buffers, never as a million objects.
+   */
   private async *jobChunks(month: string): AsyncGenerator<CsvChunk, void, undefined> {
-    yield { text: csvLine(USAGE_JOB_COLUMNS), rows: 0 };
-    for await (const rows of streamMonthJobs(this.sql, month, CSV_BATCH_ROWS)) {
-      yield { text: rows.map((r) => usageJobLine(month, r)).join(''), rows: rows.length };
+    const scan: CsvScan = { quoted: false, records: 0 };
+    for await (const chunk of copyMonthJobs(this.sql, month)) {
+      const before = scan.records;
+      const text = crlfRecords(chunk, scan);
+      // The first record is the header row.
+      yield { text, rows: scan.records - before - (before === 0 && scan.records > 0 ? 1 : 0) };
     }
   }
 }
