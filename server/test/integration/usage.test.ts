@@ -411,6 +411,37 @@ describe('usage accounting and billing weights', () => {
       },
     );
 
+    it('should free its database connection when a client leaves in the middle of a download', async () => {
+      // A month whose CSV (some 20 MB) is far more than the sockets' buffers hold.
+      const owner = await server.register('bulk');
+      await server.db.query(
+        `insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress, created_at)
+         select gen_random_uuid(), $1, 'a long name to make the rows of this export wide enough, ' || i, 'A100', 1, 1, 1, '2025-04', 'PENDING', 0,
+                '2025-04-01T00:00:00Z'::timestamptz + (i || ' seconds')::interval
+           from generate_series(1, 80000) as i`,
+        [owner.id],
+      );
+      // More abandoned downloads than the server's plain pool has connections: a leak would hang the last ones.
+      for (let i = 0; i < 14; i++) {
+        const controller = new AbortController();
+        const res = await fetch(`${server.url}/api/usage.csv?month=2025-04&detail=jobs`, {
+          headers: { authorization: `Bearer ${admin.token}` },
+          signal: controller.signal,
+        });
+        expect(res.status).toBe(200);
+        const reader = res.body!.getReader();
+        await reader.read();
+        controller.abort();
+        await reader.cancel().catch(() => undefined);
+      }
+      const res = await fetchCsv('month=2025-04&detail=jobs', admin.token);
+      expect(res.status).toBe(200);
+      expect((await res.text()).split('\r\n')).toHaveLength(80_000 + 2); // the header, the jobs, and the empty string after the last CRLF
+      expect(errorCode(await server.gql(USAGE, { month: '2025-04' }, admin.token))).toBeUndefined();
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).toMatch(/gpuaas_usage_csv_exports_total\{detail="jobs",outcome="aborted"\} (1[0-4]|[5-9])/);
+    });
+
     it('should count exports by outcome in the metrics', async () => {
       await fetchCsv('month=2026-01', admin.token).then((r) => r.text());
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
