@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/modules/jobs/job-status.js';
 import { monthOf, roundGpuHours } from '../../src/modules/quotas/quota-math.js';
-import { REGISTER, dataOf, mustTransition, quotaOf, submitJob } from '../factories.js';
+import { REGISTER, addNode, dataOf, freshGpuType, jobIn, mustTransition, quotaOf, submitJob } from '../factories.js';
 import { TEST_PASSWORD, TestServer, errorCode, type TestUser } from '../harness.js';
 import { assertQuotaSumRule } from '../invariants.js';
 
@@ -169,6 +169,29 @@ describe('usage accounting and billing weights', () => {
       expect(done.chargedGpuHours).toBeCloseTo(4 * ran * 2, 3);
       expect(await quotaOf(server, user)).toMatchObject({ usedGpuHours: done.chargedGpuHours });
       await assertQuotaSumRule(server.db);
+    });
+  });
+
+  describe('fair share', () => {
+    it("should count a running job's GPU-hours at its billing weight when ordering a queue", async () => {
+      const type = freshGpuType('FS');
+      await addNode(server, { gpuType: type, gpuCount: 1 });
+      await jobIn(server, JobStatus.RUNNING, { gpuType: type, gpuCount: 1, hours: 5 }); // the node is busy: the next jobs queue
+      const [a, b] = await Promise.all([server.register('share'), server.register('share')]);
+      // Both have run one GPU for 2 hours; A's on H100, which weighs 2.
+      const runs = [
+        await jobIn(server, JobStatus.RUNNING, { owner: a, gpuType: 'H100', gpuCount: 1, hours: 5 }),
+        await jobIn(server, JobStatus.RUNNING, { owner: b, gpuType: 'A100', gpuCount: 1, hours: 5 }),
+      ];
+      await server.db.query('update jobs set sim_hours_done = 2 where id = any($1::uuid[])', [runs.map((r) => r.id)]);
+      // A's job is approved first: only fair share can put B's ahead of it.
+      const mine = await jobIn(server, JobStatus.APPROVED, { owner: a, gpuType: type, gpuCount: 1, hours: 1 });
+      const theirs = await jobIn(server, JobStatus.APPROVED, { owner: b, gpuType: type, gpuCount: 1, hours: 1 });
+      const { queue } = dataOf(
+        await server.gql<{ queue: { job: { id: string } | null }[] }>('query Queue($t: String!) { queue(gpuType: $t) { job { id } } }', { t: type }, admin.token),
+        'queue',
+      );
+      expect(queue.map((e) => e.job?.id)).toEqual([theirs.id, mine.id]);
     });
   });
 
