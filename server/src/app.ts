@@ -20,6 +20,7 @@ import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
 import { GraphQLWebSocketServer } from './graphql/websocket.js';
 import { cors, securityHeaders } from './http/security.js';
 import { graphqlPost } from './http/graphql-post.js';
+import { usageCsv } from './http/usage-csv.js';
 import { Metrics } from './observability/metrics.js';
 import { requestLogging, type RequestLocals } from './observability/request-log.js';
 import { graphiqlAssets, graphiqlPage } from './graphql/graphiql.js';
@@ -35,6 +36,9 @@ import { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
+import { QuotaWatcher } from './events/quota-watcher.js';
+import { currentQuotas } from './modules/quotas/quota.queries.js';
+import { monthOf } from './modules/quotas/quota-math.js';
 import { ClusterWatcher } from './events/cluster-watcher.js';
 import { PlanCache } from './modules/scheduler/plan-cache.js';
 import { readPlanBasis } from './modules/scheduler/scheduler.queries.js';
@@ -62,6 +66,8 @@ export interface App {
   jobChanges: JobChangeHub;
   /** This process's `clusterChanged` feed (API roles). */
   clusterChanges: ClusterWatcher;
+  /** This process's `quotaChanged` feed (API roles). */
+  quotaChanges: QuotaWatcher;
   /** The event relay (API roles). */
   relay: JobEventRelay | undefined;
   /** The simulator (worker roles). */
@@ -151,7 +157,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     await orm.em.fork().getRepository(Setting).getOrInsert(SCHEDULER_SETTINGS_KEY, JSON.stringify(seedSettings(config.scheduler)));
     const jobChanges = new JobChangeHub();
     const clusterChanges = new ClusterWatcher(() => pools(sql), log);
-    const live: LiveFeeds = { jobChanges, clusterChanges };
+    const quotaChanges = new QuotaWatcher((ids) => currentQuotas(sql, ids, monthOf(new Date()), config.defaultMonthlyGpuHours), log);
+    const live: LiveFeeds = { jobChanges, clusterChanges, quotaChanges };
     let relay: JobEventRelay | undefined;
     const notifier = deps.events as CommitNotifier;
     const seeded = await createServices(orm.em.fork(), deps).cluster.seed(config.inventory);
@@ -209,10 +216,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
           clusterChanges.wake();
         },
         onSchedulerChange: () => deps.plans.invalidate(),
+        onQuotaTouched: (userIds) => quotaChanges.touched(userIds),
       });
       if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());
       cleanups.push(() => clusterChanges.stop());
+      cleanups.push(() => quotaChanges.stop());
       await mountApi(app, httpServer, {
         orm, deps, live, log, config, cleanups, metrics,
         onRevoked: (handler) => (revoked = handler),
@@ -257,6 +266,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       deps,
       jobChanges,
       clusterChanges,
+      quotaChanges,
       relay,
       worker,
       scheduler,
@@ -364,6 +374,18 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
       context: (req, locals, clientAddress) => contextOf(req.headers.authorization, locals, clientAddress),
     }),
   );
+
+  // The usage export: a download for admins, authenticated like GraphQL by a bearer token.
+  const csv = usageCsv({
+    viewerOf: async (authorization) => {
+      const token = bearerToken(authorization);
+      return token === null ? null : authenticate(token, deps.tokens, deps.sql, deps.viewers);
+    },
+    services: () => createServices(() => orm.em.fork(), deps),
+    metrics,
+    log,
+  });
+  app.get('/api/usage.csv', (req, res) => csv(req, res));
 
   if (config.introspection) app.use(graphiqlAssets());
   app.get('/graphql', (req, res, next) => {

@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { CommitListener } from '../modules/jobs/job.service.js';
 import type { RevocationListener } from '../modules/users/user.service.js';
 import type { ClusterListener } from '../modules/cluster/cluster.service.js';
+import type { QuotaListener } from '../modules/quotas/quota.service.js';
 
 /** The channel every API process LISTENs on for "new job events were committed". */
 export const JOB_CHANGES_CHANNEL = 'job_changes';
@@ -20,6 +21,8 @@ export const REVOCATIONS_CHANNEL = 'token_revocations';
 export const CLUSTER_CHANNEL = 'cluster_changes';
 /** The channel that says "an admin changed the scheduler's settings". */
 export const SCHEDULER_CHANNEL = 'scheduler_settings';
+/** The channel that carries the id of a user whose monthly limit an admin just set. */
+export const QUOTA_CHANNEL = 'quota_changes';
 
 /**
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
@@ -33,7 +36,7 @@ export const SCHEDULER_CHANNEL = 'scheduler_settings';
  * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
  * next poll; it loses nothing, because the events themselves are rows.
  */
-export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
+export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener, QuotaListener {
   private inFlight = false;
   private again = false;
   /** Whether a commit waiting for the next wake-up changed more than progress. */
@@ -78,6 +81,14 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     this.send(REVOCATIONS_CHANNEL, userId).catch((error: unknown) =>
       this.log.warn({ err: error, userId }, 'Could not announce a token revocation'),
     );
+  }
+
+  /**
+   * Announces, after its commit, that an admin set `userId`'s limit (rare: not coalesced). Sent
+   * whether or not EVENTS_ENABLED: like revocations, it is not part of the job event path.
+   */
+  quotaChanged(userId: string): void {
+    this.send(QUOTA_CHANNEL, userId).catch((error: unknown) => this.log.warn({ err: error, userId }, 'Could not announce a quota change'));
   }
 
   /** Announces, after its commit, a change of the inventory (rare: not coalesced). */

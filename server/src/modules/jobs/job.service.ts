@@ -209,7 +209,7 @@ export class JobService {
       job.leaseOwner = null;
       job.leaseExpiresAt = null;
       if (job.startedAt !== null) job.simHoursDone = Math.min(job.hours, run);
-      const { charged, refund } = settle(job.gpuHours, job.gpuCount, run);
+      const { charged, refund } = settle(job.gpuHours, job.gpuCount, run, job.billingWeight);
       job.chargedGpuHours = charged;
       await this.quotas.refund(tx, job.owner.id, job.quotaMonth, refund);
     }
