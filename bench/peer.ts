@@ -113,7 +113,7 @@ $function$`;
 async function rawSubmit(pool: pg.Pool, owner: UserRecord, notifier: CommitNotifier, defaultLimit: number): Promise<void> {
   const createdAt = new Date();
   const { rowCount } = await pool.query(prepared(SUBMIT_SQL, submitValues({
-    ...JOB_INPUT, id: randomUUID(), owner, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours,
+    ...JOB_INPUT, id: randomUUID(), owner, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours, billingWeight: 1,
     quotaMonth: monthOf(createdAt), createdAt, monthlyLimit: defaultLimit,
   })));
   if (!rowCount) throw new Error('quota exceeded');

@@ -8,13 +8,14 @@ import type { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { ClusterService, type ClusterListener } from './modules/cluster/cluster.service.js';
 import type { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
-import { QuotaService } from './modules/quotas/quota.service.js';
+import { QuotaService, type QuotaListener } from './modules/quotas/quota.service.js';
 import { UserService, type RevocationListener } from './modules/users/user.service.js';
 import type { PlanCache } from './modules/scheduler/plan-cache.js';
 import { NotificationService } from './modules/notifications/notification.service.js';
 import type { NotificationAnnouncer, NotificationWriter } from './modules/notifications/notification-writer.js';
 import { seedSettings } from './modules/scheduler/scheduler-settings.js';
 import { SchedulerService, type SchedulerListener } from './modules/scheduler/scheduler.service.js';
+import { UsageService } from './modules/usage/usage.service.js';
 
 /** What lives for the whole process and is shared by every unit of work. */
 export interface AppDeps {
@@ -22,7 +23,7 @@ export interface AppDeps {
   passwords: PasswordHasher;
   tokens: TokenService;
   /** Announces committed job events, token revocations and inventory changes (see `events/`). */
-  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener & NotificationAnnouncer;
+  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener & QuotaListener & NotificationAnnouncer;
   /** Writes notifications and their outbox rows inside a transaction (a node going DOWN). */
   notifications: NotificationWriter;
   /** The GPU types and their largest nodes, which every submission checks. */
@@ -45,6 +46,7 @@ export interface Services {
   cluster: ClusterService;
   scheduler: SchedulerService;
   notifications: NotificationService;
+  usage: UsageService;
 }
 
 /**
@@ -62,12 +64,13 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
   let cluster: ClusterService | undefined;
   let scheduler: SchedulerService | undefined;
   let notifications: NotificationService | undefined;
+  let usage: UsageService | undefined;
   return {
     get users() {
       return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers));
     },
     get quotas() {
-      return (quotas ??= new QuotaService(unitOfWork, deps.config));
+      return (quotas ??= new QuotaService(unitOfWork, deps.config, deps.events));
     },
     get jobs() {
       return (jobs ??= new JobService(unitOfWork, deps.config, this.quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts));
@@ -80,6 +83,9 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
     },
     get notifications() {
       return (notifications ??= new NotificationService(unitOfWork, deps.config.notifications));
+    },
+    get usage() {
+      return (usage ??= new UsageService(deps.sql, deps.config, deps.catalogue));
     },
   };
 }

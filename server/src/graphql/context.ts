@@ -1,6 +1,7 @@
 import type { ClusterWatcher } from '../events/cluster-watcher.js';
 import type { JobChangeHub } from '../events/job-change-hub.js';
 import type { NotificationFeed } from '../events/notification-feed.js';
+import type { QuotaWatcher } from '../events/quota-watcher.js';
 import type { AllocationRecord, NodeRecord } from '../modules/cluster/cluster.queries.js';
 import type { JobRecord } from '../modules/jobs/job.queries.js';
 import type { Logger } from '../logger.js';
@@ -18,6 +19,8 @@ export interface LiveFeeds {
   clusterChanges: ClusterWatcher;
   /** The `notificationReceived` feed. */
   notifications: NotificationFeed;
+  /** The `quotaChanged` feed. */
+  quotaChanges: QuotaWatcher;
 }
 
 /** What every resolver of one GraphQL operation shares. */
@@ -37,6 +40,8 @@ export interface GraphQLContext {
   clusterChanges: ClusterWatcher;
   /** This process's `notificationReceived` feed. */
   notifications: NotificationFeed;
+  /** This process's `quotaChanged` feed. */
+  quotaChanges: QuotaWatcher;
   /**
    * The HTTP request's log line, when the operation came over HTTP: the operation's name, type,
    * duration and errors go on it rather than on a line of their own.
@@ -96,6 +101,7 @@ export function createContext(
     jobChanges: live.jobChanges,
     clusterChanges: live.clusterChanges,
     notifications: live.notifications,
+    quotaChanges: live.quotaChanges,
     loaders: {
       quota: new BatchLoader(
         (users) => services.quotas.currentMany(users).then((m) => new Map(users.map((u) => [u, m.get(u.id)!]))),

@@ -14,13 +14,14 @@ import { JobEstimateResolver, SchedulerResolver } from '../modules/scheduler/sch
 import { QuotaResolver } from '../modules/quotas/quota.resolver.js';
 import { UserResolver } from '../modules/users/user.resolver.js';
 import { NotificationResolver } from '../modules/notifications/notification.resolver.js';
+import { UsageResolver } from '../modules/usage/usage.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 /** Builds the executable schema from the resolvers. */
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver,
-      SchedulerResolver, JobEstimateResolver, NotificationResolver],
+      SchedulerResolver, JobEstimateResolver, UsageResolver, NotificationResolver],
     authChecker,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,
