@@ -30,7 +30,7 @@ export async function submit(ctx: Context, name: string, options: SubmitOptions)
   const { me } = await ctx.api.request(CliQuotaDocument, {});
   if (!options.wait) ctx.out.data({ job, quota: me.quota });
   ctx.out.line(`Submitted job ${ctx.out.paint(job.id, 'bold')} (${job.name}): ${job.gpuCount}× ${job.gpuType} for ${hours(job.hours)} h, ${ctx.out.status(job.status)}`);
-  ctx.out.line(`Cost ${hours(job.gpuHours)} GPU-hours; ${hours(me.quota.remainingGpuHours)} of ${hours(me.quota.limitGpuHours)} left for ${me.quota.month}`);
+  ctx.out.line(`Cost ${hours(job.gpuHours)} GPU-hour${job.gpuHours === 1 ? '' : 's'}; ${hours(me.quota.remainingGpuHours)} of ${hours(me.quota.limitGpuHours)} left for ${me.quota.month}`);
   return options.wait ? follow(ctx, job.id) : 0;
 }
 
