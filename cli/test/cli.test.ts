@@ -3,7 +3,7 @@
  * a fresh database), as a person or a script would run it: login and the config file, every verb,
  * `--json` output, exit codes for each class of error, and live `watch`.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -52,6 +52,32 @@ function run(args: string[], env: Record<string, string>, input?: string): Promi
 function expectNoStack(r: Run): void {
   expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/\n\s+at .+:\d+:\d+/);
 }
+
+/**
+ * Runs `gpuaas args…` on a pseudo-terminal (util-linux `script`), so it sees a TTY: what a
+ * person at a terminal gets. `input` is typed ahead.
+ */
+function startOnTerminal(args: string[], env: Record<string, string>, input = ''): Running {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], {
+    env: { PATH: process.env.PATH ?? '', HOME: env.XDG_CONFIG_HOME ?? os.tmpdir(), TERM: 'xterm', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(input);
+  const done = new Promise<Run>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { stdout: () => stdout, done, kill: () => child.kill('SIGTERM') };
+}
+
+/** Runs `gpuaas args…` on a pseudo-terminal to its end. */
+function runOnTerminal(args: string[], env: Record<string, string>, input = ''): Promise<Run> {
+  return startOnTerminal(args, env, input).done;
+}
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
 
 describe('the gpuaas command', () => {
   let server: TestServer;
@@ -331,6 +357,46 @@ describe('the gpuaas command', () => {
       const refused = await run(['approve', job.id], asUser);
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/^error: not allowed: /);
+    });
+  });
+
+  describe.runIf(hasScript)('on a terminal', () => {
+    it('should ask for the server, email and password, and sign in', async () => {
+      const env = { XDG_CONFIG_HOME: path.join(home, 'tty') };
+      const r = await runOnTerminal(['login'], env, `${server.url}\n${user.email}\n${TEST_PASSWORD}\n`);
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toContain('Server URL [http://localhost:8000]: ');
+      expect(r.stdout).toContain('Email: ');
+      expect(r.stdout).toContain('Password: ');
+      expect(r.stdout).toContain(`Signed in to ${server.url} as ${user.email}`);
+      const config = JSON.parse(await readFile(path.join(env.XDG_CONFIG_HOME, 'gpuaas', 'config.json'), 'utf8')) as { token: string };
+      expect(config.token).toMatch(/^gpa_/);
+    });
+
+    it('should colour statuses and errors on a terminal, and not with NO_COLOR', async () => {
+      await submitJob(server, user, { name: 'coloured' });
+      const coloured = await runOnTerminal(['jobs'], asUser);
+      expect(coloured.code).toBe(0);
+      expect(coloured.stdout).toContain('\u001b[33mPENDING\u001b[0m');
+      const plain = await runOnTerminal(['jobs'], { ...asUser, NO_COLOR: '1' });
+      expect(plain.stdout).toContain('PENDING');
+      expect(plain.stdout).not.toContain('\u001b[');
+      const failed = await runOnTerminal(['show', 'not-an-id'], asUser);
+      expect(failed.code).toBe(3);
+      expect(failed.stdout).toContain('\u001b[31merror:\u001b[0m not found');
+    });
+
+    it('should redraw a watched job in place until it ends', async () => {
+      const job = await submitJob(server, user, { name: 'redrawn' });
+      const watching = startOnTerminal(['watch', job.id], asUser);
+      await waitUntil(() => watching.stdout().includes('redrawn'), { what: 'watch to draw the job' });
+      await server.gql('mutation ($id: ID!) { cancelJob(id: $id) { id } }', { id: job.id }, user.token);
+      const r = await watching.done;
+      expect(r.code).toBe(1);
+      // Each state replaces the line before: clear the line, draw it, and move back up for the next.
+      expect(r.stdout).toContain('\u001b[2K');
+      expect(r.stdout).toContain('\u001b[1A');
+      expect(r.stdout).toMatch(/redrawn\s+\S*CANCELLED/);
     });
   });
 

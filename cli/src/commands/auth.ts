@@ -16,23 +16,34 @@ export interface LoginOptions {
   noExpiry?: boolean;
 }
 
-/** Asks a question on the terminal; `hidden` echoes nothing (passwords). */
-function ask(question: string, hidden = false): Promise<string> {
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  if (hidden) {
-    // Echo the question, never the typed characters.
-    const writer = rl as unknown as { _writeToOutput: (s: string) => void };
+/**
+ * Questions on the terminal, answered line by line (lines typed ahead wait for their question);
+ * a hidden answer (the password) is not echoed.
+ */
+class Prompt {
+  private muted = false;
+  private readonly rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  private readonly lines = this.rl[Symbol.asyncIterator]();
+
+  constructor() {
+    const writer = this.rl as unknown as { _writeToOutput: (s: string) => void };
     writer._writeToOutput = (s: string) => {
-      if (s.startsWith(question) || s === '\r\n' || s === '\n') process.stderr.write(s.startsWith(question) ? question : '\n');
+      if (!this.muted) process.stderr.write(s);
     };
   }
-  return new Promise((resolve) => {
-    rl.question(question, (answer) => {
-      rl.close();
-      if (hidden) process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
+
+  async ask(question: string, hidden = false): Promise<string> {
+    process.stderr.write(question);
+    this.muted = hidden;
+    const { value } = await this.lines.next();
+    this.muted = false;
+    if (hidden) process.stderr.write('\n');
+    return typeof value === 'string' ? value : '';
+  }
+
+  close(): void {
+    this.rl.close();
+  }
 }
 
 /** All of stdin, without the final line break (`--password-stdin`). */
@@ -47,11 +58,20 @@ async function readStdin(): Promise<string> {
  * (the password is never stored), or stores a token given with `--token` after checking it.
  */
 export async function login(ctx: Context, options: LoginOptions): Promise<void> {
-  const interactive = process.stdin.isTTY === true;
+  // With --password-stdin, standard input is the password: nothing else is asked.
+  const prompt = process.stdin.isTTY === true && !options.passwordStdin ? new Prompt() : undefined;
+  try {
+    await signIn(ctx, options, prompt);
+  } finally {
+    prompt?.close();
+  }
+}
+
+async function signIn(ctx: Context, options: LoginOptions, prompt: Prompt | undefined): Promise<void> {
   let url = options.url ?? ctx.env.GPUAAS_URL;
   if (url === undefined) {
     const fallback = ctx.stored?.url ?? DEFAULT_URL;
-    url = interactive ? (await ask(`Server URL [${fallback}]: `)).trim() || fallback : fallback;
+    url = prompt ? (await prompt.ask(`Server URL [${fallback}]: `)).trim() || fallback : fallback;
   }
   url = url.replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s/]+/.test(url)) throw usageError(`not an http(s) URL: ${url}`);
@@ -62,11 +82,11 @@ export async function login(ctx: Context, options: LoginOptions): Promise<void> 
     const { me } = await api.request(CliMeDocument, {}, options.token);
     stored = { url, token: options.token, email: me.email };
   } else {
-    const email = options.email ?? (interactive ? (await ask('Email: ')).trim() : undefined);
+    const email = options.email ?? (prompt ? (await prompt.ask('Email: ')).trim() : undefined);
     if (!email) throw usageError('no email: pass --email, or run it on a terminal');
     let password: string;
     if (options.passwordStdin) password = await readStdin();
-    else if (interactive) password = await ask('Password: ', true);
+    else if (prompt) password = await prompt.ask('Password: ', true);
     else throw usageError('no terminal to ask for the password: pass --password-stdin, or --token');
     const { login: session } = await api.request(CliLoginDocument, { input: { email, password } });
     const name = options.name ?? `gpuaas CLI on ${os.hostname()}`;
