@@ -42,6 +42,18 @@ describe('the API tokens page', () => {
     return page;
   }
 
+  test('should send a visitor to sign in first, and back to the page after', async () => {
+    const user = await server.register('tokens-redirect');
+    const page = await pageIn('en');
+    await page.goto('/settings/tokens');
+    await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('redirect') === '/settings/tokens');
+    await page.getByTestId('login-email').fill(user.email);
+    await page.getByTestId('login-password').fill(TEST_PASSWORD);
+    await page.getByTestId('login-submit').click();
+    await page.waitForURL((url) => url.pathname === '/settings/tokens');
+    await page.getByTestId('tokens-none').waitFor();
+  });
+
   describe.each(APP_LOCALES)('in %s', (locale) => {
     const words = wordsOf(locale);
 
