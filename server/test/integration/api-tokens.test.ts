@@ -97,6 +97,14 @@ describe('API tokens', () => {
       expect(await countOf(server.db, 'select count(*)::int as n from api_tokens where user_id = $1', [user.id])).toBe(0);
     });
 
+    it('should refuse a 51st live token, naming the field', async () => {
+      const user = await server.register('tokens-many');
+      for (let i = 0; i < 50; i++) await create(user, `t${i}`);
+      const res = await server.gql(CREATE, { name: 'one too many' }, user.token);
+      expect(res.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'name' });
+      expect(await countOf(server.db, 'select count(*)::int as n from api_tokens where user_id = $1', [user.id])).toBe(50);
+    });
+
     it('should refuse everything without a signed-in user', async () => {
       expect(errorCode(await server.gql(CREATE, { name: 'x' }))).toBe('UNAUTHENTICATED');
       expect(errorCode(await server.gql(LIST))).toBe('UNAUTHENTICATED');
@@ -265,6 +273,27 @@ describe('API tokens', () => {
       });
       afterAll(async () => {
         await replica?.close();
+      });
+
+      it('should not write lastUsedAt again within the minute from another process, nor from this one', async () => {
+        const user = await server.register('used-replica');
+        const { token, apiToken } = await create(user);
+        const lastUsed = async () =>
+          (await server.db.query<{ last_used_at: Date | null }>('select last_used_at from api_tokens where id = $1', [apiToken.id])).rows[0]!
+            .last_used_at;
+        await meWith(token);
+        const first = await waitUntil(async () => (await lastUsed()) ?? undefined, { what: 'lastUsedAt written' });
+        // The replica has never seen the token, so it asks to write: the conditional UPDATE drops it.
+        expect((await meWith(token, replica.url)).data?.me.id).toBe(user.id);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect((await lastUsed())?.getTime()).toBe(first.getTime());
+        // With the row a minute old, the processes that wrote or asked lately still wait their minute.
+        await server.db.query("update api_tokens set last_used_at = now() - interval '2 minutes' where id = $1", [apiToken.id]);
+        const aged = (await lastUsed())!.getTime();
+        await meWith(token);
+        await meWith(token, replica.url);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect((await lastUsed())?.getTime()).toBe(aged);
       });
 
       it('should refuse the token there as soon as the revocation is announced, and close its socket there', async () => {
