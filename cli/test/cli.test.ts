@@ -438,6 +438,18 @@ describe('the gpuaas command', () => {
       expect(r.stdout).toContain('[####################] 100%');
     });
 
+    it('should stream a submission and its changes as JSON lines with --wait --json', async () => {
+      const submitting = start(['submit', 'waited-json', '--gpus', '1', '--type', 'L40S', '--hours', '1', '--wait', '--json'], asUser);
+      const id = await waitUntil(() => /"id":"([0-9a-f-]{36})"/.exec(submitting.stdout())?.[1], { what: 'the submission' });
+      await run(['approve', id], asAdmin);
+      await run(['start', id], asAdmin);
+      const r = await submitting.done;
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      expect(lines[0]).toMatchObject({ job: { id, status: 'PENDING' }, quota: { month: expect.any(String) } });
+      expect(lines.at(-1)).toMatchObject({ id, status: 'COMPLETED', progress: 100 });
+    });
+
     it('should follow a submission with --wait to its end', async () => {
       const submitting = start(['submit', 'waited', '--gpus', '1', '--type', 'L40S', '--hours', '1', '--wait'], asUser);
       const id = await waitUntil(() => /Submitted job ([0-9a-f-]{36})/.exec(submitting.stdout())?.[1], { what: 'the submission' });

@@ -28,7 +28,9 @@ export async function submit(ctx: Context, name: string, options: SubmitOptions)
     input: { name, gpuCount: options.gpus, hours: options.hours, gpuType: options.type ?? null },
   });
   const { me } = await ctx.api.request(CliQuotaDocument, {});
-  if (!options.wait) ctx.out.data({ job, quota: me.quota });
+  // With --wait, the submission is the first line of the stream of changes that follows.
+  if (options.wait) ctx.out.event({ job, quota: me.quota });
+  else ctx.out.data({ job, quota: me.quota });
   ctx.out.line(`Submitted job ${ctx.out.paint(job.id, 'bold')} (${job.name}): ${job.gpuCount}× ${job.gpuType} for ${hours(job.hours)} h, ${ctx.out.status(job.status)}`);
   ctx.out.line(`Cost ${hours(job.gpuHours)} GPU-hour${job.gpuHours === 1 ? '' : 's'}; ${hours(me.quota.remainingGpuHours)} of ${hours(me.quota.limitGpuHours)} left for ${me.quota.month}`);
   return options.wait ? follow(ctx, job.id) : 0;
