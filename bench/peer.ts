@@ -73,6 +73,7 @@ export function submitFunctionSql(defaultMonthlyGpuHours: number): string {
     8: 'v_month',
     9: 'v_now',
     10: 'v_default_limit',
+    11: 'v_weight',
   };
   const statement = SUBMIT_SQL.replace(/\$(\d+)/g, (_, n: string) => {
     const name = bound[n];
@@ -88,7 +89,8 @@ declare
   v_id uuid := gen_random_uuid();
   v_now timestamptz := now();
   v_month varchar := to_char(v_now at time zone 'UTC', 'YYYY-MM');
-  v_gpu_hours numeric := bench_submit_job.gpu_count * bench_submit_job.hours;
+  v_weight numeric := 1;
+  v_gpu_hours numeric := bench_submit_job.gpu_count * bench_submit_job.hours * v_weight;
   v_default_limit numeric := ${Number(defaultMonthlyGpuHours)};
   v_rows int;
   v_job jobs;
@@ -113,7 +115,7 @@ $function$`;
 async function rawSubmit(pool: pg.Pool, owner: UserRecord, notifier: CommitNotifier, defaultLimit: number): Promise<void> {
   const createdAt = new Date();
   const { rowCount } = await pool.query(prepared(SUBMIT_SQL, submitValues({
-    ...JOB_INPUT, id: randomUUID(), owner, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours,
+    ...JOB_INPUT, id: randomUUID(), owner, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours, billingWeight: 1,
     quotaMonth: monthOf(createdAt), createdAt, monthlyLimit: defaultLimit,
   })));
   if (!rowCount) throw new Error('quota exceeded');

@@ -25,6 +25,7 @@ import { ROOT } from './server-process.js';
 import { readSettings, type ScenarioName } from './settings.js';
 import { runStart } from './start.js';
 import { runSubmit } from './submit.js';
+import { runUsageExport } from './usage-export.js';
 import { runWorker } from './worker.js';
 
 const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -40,6 +41,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<S
   'scheduler-starts': runSchedulerStarts,
   'scheduler-estimates': runSchedulerEstimates,
   'scheduler-utilization': runSchedulerUtilization,
+  'usage-export': runUsageExport,
 };
 
 function say(line: string): void {

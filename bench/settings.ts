@@ -6,7 +6,7 @@
  * |---|---|
  * | `BENCH_QUICK=1` | small sizes and one run per figure |
  * | `BENCH_RUNS` | runs per figure (default 3, quick 1) |
- * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity, scheduler-plan, scheduler-starts, scheduler-estimates, scheduler-utilization (`scheduler`: all four), peer, floor |
+ * | `BENCH_ONLY` | comma-separated scenarios: submit, read, live, worker, start, capacity, scheduler-plan, scheduler-starts, scheduler-estimates, scheduler-utilization (`scheduler`: all four), peer, floor, usage-export |
  * | `BENCH_PROFILE=1` | servers under test write V8 CPU profiles; their top functions go in the results |
  * | `BENCH_RESULTS` | where to write the results (default `bench/RESULTS.md`) |
  * | `DATABASE_URL` | a PostgreSQL server to use instead of an embedded one |
@@ -17,7 +17,7 @@ import { ROOT } from './server-process.js';
 
 export const SCENARIOS = [
   'submit', 'read', 'live', 'worker', 'start', 'capacity',
-  'scheduler-plan', 'scheduler-starts', 'scheduler-estimates', 'scheduler-utilization', 'peer', 'floor',
+  'scheduler-plan', 'scheduler-starts', 'scheduler-estimates', 'scheduler-utilization', 'peer', 'floor', 'usage-export',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -88,6 +88,8 @@ export interface BenchSettings {
   };
   /** The request floor: node:http, Apollo Server and gpuaas answering the least they can. */
   floor: { clients: number[]; warmupMs: number; durationMs: number };
+  /** The usage CSV cell: a month of `jobs` jobs shared by `users` users. */
+  usageExport: { jobs: number; users: number };
   capacity: {
     gpuTypes: string[];
     nodesPerType: number;
@@ -171,6 +173,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): BenchSetting
       durationMs: quick ? 1500 : 4000,
     },
     floor: { clients: [8, 32], warmupMs: quick ? 500 : 1000, durationMs: quick ? 1500 : 4000 },
+    usageExport: { jobs: quick ? 100_000 : 1_000_000, users: quick ? 100 : 1000 },
     capacity: {
       gpuTypes: ['A100', 'H100', 'H200', 'L40S'],
       nodesPerType: quick ? 50 : 250,

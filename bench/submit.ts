@@ -35,7 +35,7 @@ const JOB_INPUT = { name: 'bench-submit', gpuType: 'A100', gpuCount: 1, hours: 1
 async function rawSubmit(pool: pg.Pool, user: UserRecord, notifier: CommitNotifier | null): Promise<void> {
   const createdAt = new Date();
   const { rowCount } = await pool.query(prepared(SUBMIT_SQL, submitValues({
-    ...JOB_INPUT, id: randomUUID(), owner: user, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours,
+    ...JOB_INPUT, id: randomUUID(), owner: user, gpuHours: JOB_INPUT.gpuCount * JOB_INPUT.hours, billingWeight: 1,
     quotaMonth: monthOf(createdAt), createdAt, monthlyLimit: SEEDED_LIMIT_GPU_HOURS,
   })));
   if (rowCount !== 1) throw new Error('quota exceeded');

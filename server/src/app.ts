@@ -15,10 +15,12 @@ import { isReady, migrate, openOrm } from './db/orm.js';
 import { Sql } from './db/sql.js';
 import { bearerToken, createContext, type GraphQLContext, type LiveFeeds } from './graphql/context.js';
 import { formatError, operationPlugin } from './graphql/errors.js';
+import { jitGateway } from './graphql/jit-executor.js';
 import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
 import { GraphQLWebSocketServer } from './graphql/websocket.js';
 import { cors, securityHeaders } from './http/security.js';
 import { graphqlPost } from './http/graphql-post.js';
+import { usageCsv } from './http/usage-csv.js';
 import { Metrics } from './observability/metrics.js';
 import { requestLogging, type RequestLocals } from './observability/request-log.js';
 import { graphiqlAssets, graphiqlPage } from './graphql/graphiql.js';
@@ -34,6 +36,9 @@ import { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { CommitNotifier } from './events/commit-notifier.js';
 import { JobChangeHub } from './events/job-change-hub.js';
 import { JobEventRelay } from './events/job-event-relay.js';
+import { QuotaWatcher } from './events/quota-watcher.js';
+import { currentQuotas } from './modules/quotas/quota.queries.js';
+import { monthOf } from './modules/quotas/quota-math.js';
 import { ClusterWatcher } from './events/cluster-watcher.js';
 import { PlanCache } from './modules/scheduler/plan-cache.js';
 import { readPlanBasis } from './modules/scheduler/scheduler.queries.js';
@@ -63,6 +68,8 @@ export interface App {
   jobChanges: JobChangeHub;
   /** This process's `clusterChanged` feed (API roles). */
   clusterChanges: ClusterWatcher;
+  /** This process's `quotaChanged` feed (API roles). */
+  quotaChanges: QuotaWatcher;
   /** The event relay (API roles). */
   relay: JobEventRelay | undefined;
   /** The simulator (worker roles). */
@@ -156,7 +163,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     await orm.em.fork().getRepository(Setting).getOrInsert(SCHEDULER_SETTINGS_KEY, JSON.stringify(seedSettings(config.scheduler)));
     const jobChanges = new JobChangeHub();
     const clusterChanges = new ClusterWatcher(() => pools(sql), log);
-    const live: LiveFeeds = { jobChanges, clusterChanges };
+    const quotaChanges = new QuotaWatcher((ids) => currentQuotas(sql, ids, monthOf(new Date()), config.defaultMonthlyGpuHours), log);
+    const live: LiveFeeds = { jobChanges, clusterChanges, quotaChanges };
     let relay: JobEventRelay | undefined;
     const notifier = deps.events as CommitNotifier;
     const seeded = await createServices(orm.em.fork(), deps).cluster.seed(config.inventory);
@@ -216,10 +224,12 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
           clusterChanges.wake();
         },
         onSchedulerChange: () => deps.plans.invalidate(),
+        onQuotaTouched: (userIds) => quotaChanges.touched(userIds),
       });
       if (config.eventsEnabled) await relay.start();
       cleanups.push(() => relay!.stop());
       cleanups.push(() => clusterChanges.stop());
+      cleanups.push(() => quotaChanges.stop());
       await mountApi(app, httpServer, {
         orm, deps, live, log, config, cleanups, metrics,
         onRevoked: (handler) => (revoked = handler),
@@ -264,6 +274,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       deps,
       jobChanges,
       clusterChanges,
+      quotaChanges,
       relay,
       worker,
       scheduler,
@@ -320,7 +331,8 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // Compiled execution (graphql-jit) through Apollo's gateway interface, or graphql-js's own.
+    ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
     formatError,
     includeStacktraceInErrorResponses: false,
     introspection: config.introspection,
@@ -370,6 +382,18 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
       context: (req, locals, clientAddress) => contextOf(req.headers.authorization, locals, clientAddress),
     }),
   );
+
+  // The usage export: a download for admins, authenticated like GraphQL by a bearer token.
+  const csv = usageCsv({
+    viewerOf: async (authorization) => {
+      const token = bearerToken(authorization);
+      return token === null ? null : authenticate(token, deps.tokens, deps.sql, deps.viewers);
+    },
+    services: () => createServices(() => orm.em.fork(), deps),
+    metrics,
+    log,
+  });
+  app.get('/api/usage.csv', (req, res) => csv(req, res));
 
   if (config.introspection) app.use(graphiqlAssets());
   app.get('/graphql', (req, res, next) => {

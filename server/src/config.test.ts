@@ -259,6 +259,31 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('GPU_BILLING_WEIGHTS', () => {
+    it('should weigh every type 1 when unset or empty', () => {
+      expect(load({}).billingWeights).toEqual([]);
+      expect(load({ GPU_BILLING_WEIGHTS: ' ' }).billingWeights).toEqual([]);
+    });
+
+    it('should read TYPE:WEIGHT pairs', () => {
+      expect(load({ GPU_BILLING_WEIGHTS: ' H100:2 , A100:1,L40S:0.5,b200:3.1234 ' }).billingWeights).toEqual([
+        { gpuType: 'H100', weight: 2 },
+        { gpuType: 'A100', weight: 1 },
+        { gpuType: 'L40S', weight: 0.5 },
+        { gpuType: 'b200', weight: 3.1234 },
+      ]);
+    });
+
+    it.each(['H100', 'H100:', 'H100:0', 'H100:-1', 'H100:two', 'H100:1.23456', 'H100:1001', 'H100=2', 'H100:2;A100:1', 'H100:2,h100:3', 'H100:1e3'])(
+      'should refuse %j with a ConfigError naming GPU_BILLING_WEIGHTS',
+      (value) => {
+        const error = thrownBy(() => load({ GPU_BILLING_WEIGHTS: value }));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect(error.message).toMatch(/^GPU_BILLING_WEIGHTS must be /);
+      },
+    );
+  });
+
   describe('GPU_INVENTORY', () => {
     it('should read nodes × GPUs per node for each type', () => {
       expect(load({ GPU_INVENTORY: ' H100:4x8 , B200:1x8,MI300X:2x4 ' }).inventory).toEqual([

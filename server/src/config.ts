@@ -44,6 +44,12 @@ export interface InventoryEntry {
   gpusPerNode: number;
 }
 
+/** One entry of GPU_BILLING_WEIGHTS: a job on `gpuType` reserves and is charged `weight` × its GPU-hours. */
+export interface BillingWeight {
+  gpuType: string;
+  weight: number;
+}
+
 /** Limits that keep one client from exhausting the server. */
 export interface LimitsConfig {
   /** Sliding-window size for login and registration attempts, in seconds. */
@@ -84,6 +90,11 @@ export interface Config {
   inventory: readonly InventoryEntry[];
   maxGpuCount: number;
   maxHours: number;
+  /**
+   * `GPU_BILLING_WEIGHTS`: the weight of each GPU type named there (types compared without case);
+   * every other type weighs 1. Stored on each job at submission.
+   */
+  billingWeights: readonly BillingWeight[];
   sim: SimulatorConfig;
   scheduler: SchedulerConfig;
   /**
@@ -106,6 +117,8 @@ export interface Config {
   corsOrigins: readonly string[];
   /** Whether introspection and GraphiQL are served. */
   introspection: boolean;
+  /** `GRAPHQL_JIT`: HTTP operations run compiled by graphql-jit (true) or interpreted by graphql-js. */
+  graphqlJit: boolean;
   /** Express's `trust proxy` setting: whether X-Forwarded-For names the client. */
   trustProxy: boolean | number | string;
   limits: LimitsConfig;
@@ -262,6 +275,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     inventory,
     maxGpuCount: readNumber(env, 'MAX_GPU_COUNT', 8, { min: 1, max: 1024, integer: true }),
     maxHours: readNumber(env, 'MAX_HOURS', 72, { min: 0.01, max: 8760 }),
+    billingWeights: readBillingWeights(env),
     sim: {
       secondsPerHour: readNumber(env, 'SIM_SECONDS_PER_HOUR', 10, { min: 0.001, max: 3600 }),
       successRate: readNumber(env, 'SIM_SUCCESS_RATE', 0.8, { min: 0, max: 1 }),
@@ -278,6 +292,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     jwtPreviousSecret: readString(env, 'JWT_PREVIOUS_SECRET'),
     corsOrigins: readOrigins(env),
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', true),
+    graphqlJit: readBoolean(env, 'GRAPHQL_JIT', true),
     trustProxy: readTrustProxy(env),
     limits: {
       authWindowSeconds: readNumber(env, 'AUTH_RATE_WINDOW_SECONDS', 900, { min: 1, max: 86_400, integer: true }),
@@ -357,4 +372,30 @@ function readInventory(env: Env): InventoryEntry[] {
   }
   if (entries.length === 0) throw new ConfigError('GPU_INVENTORY', expected, raw);
   return entries;
+}
+
+/** The largest billing weight a GPU type may have. */
+export const MAX_BILLING_WEIGHT = 1000;
+
+/**
+ * GPU_BILLING_WEIGHTS: comma-separated `TYPE:WEIGHT` (e.g. `H100:2,A100:1,L40S:0.5`), each weight
+ * greater than 0 and at most MAX_BILLING_WEIGHT with at most four decimals (GPU-hours are kept to
+ * four). Unset or empty: every type weighs 1. A type named twice is refused: which one would win
+ * is not obvious.
+ */
+function readBillingWeights(env: Env): BillingWeight[] {
+  const raw = readString(env, 'GPU_BILLING_WEIGHTS');
+  if (raw === undefined) return [];
+  const expected = `a comma-separated list of TYPE:WEIGHT, e.g. H100:2,A100:1,L40S:0.5 (weights above 0, at most ${MAX_BILLING_WEIGHT}, up to 4 decimals)`;
+  const weights: BillingWeight[] = [];
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,31}):(\d{1,4}(?:\.\d{1,4})?)$/.exec(part);
+    const weight = Number(match?.[2]);
+    if (!match || !(weight > 0) || weight > MAX_BILLING_WEIGHT) throw new ConfigError('GPU_BILLING_WEIGHTS', expected, raw);
+    if (weights.some((w) => w.gpuType.toLowerCase() === match[1]!.toLowerCase())) {
+      throw new ConfigError('GPU_BILLING_WEIGHTS', `${expected}, each type once`, raw);
+    }
+    weights.push({ gpuType: match[1]!, weight });
+  }
+  return weights;
 }

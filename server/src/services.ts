@@ -10,11 +10,12 @@ import type { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { ClusterService, type ClusterListener } from './modules/cluster/cluster.service.js';
 import type { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
-import { QuotaService } from './modules/quotas/quota.service.js';
+import { QuotaService, type QuotaListener } from './modules/quotas/quota.service.js';
 import { UserService, type RevocationListener } from './modules/users/user.service.js';
 import type { PlanCache } from './modules/scheduler/plan-cache.js';
 import { seedSettings } from './modules/scheduler/scheduler-settings.js';
 import { SchedulerService, type SchedulerListener } from './modules/scheduler/scheduler.service.js';
+import { UsageService } from './modules/usage/usage.service.js';
 
 /** What lives for the whole process and is shared by every unit of work. */
 export interface AppDeps {
@@ -22,7 +23,7 @@ export interface AppDeps {
   passwords: PasswordHasher;
   tokens: TokenService;
   /** Announces committed job events, token revocations and inventory changes (see `events/`). */
-  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener;
+  events: CommitListener & RevocationListener & ClusterListener & SchedulerListener & QuotaListener;
   /** The GPU types and their largest nodes, which every submission checks. */
   catalogue: GpuCatalogue;
   /** Counts of large job lists, shared by the process's requests. */
@@ -44,6 +45,7 @@ export interface Services {
   jobs: JobService;
   cluster: ClusterService;
   scheduler: SchedulerService;
+  usage: UsageService;
   apiTokens: ApiTokenService;
 }
 
@@ -61,13 +63,14 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
   let jobs: JobService | undefined;
   let cluster: ClusterService | undefined;
   let scheduler: SchedulerService | undefined;
+  let usage: UsageService | undefined;
   let apiTokens: ApiTokenService | undefined;
   return {
     get users() {
       return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers, deps.apiTokenUsage));
     },
     get quotas() {
-      return (quotas ??= new QuotaService(unitOfWork, deps.config));
+      return (quotas ??= new QuotaService(unitOfWork, deps.config, deps.events));
     },
     get jobs() {
       return (jobs ??= new JobService(unitOfWork, deps.config, this.quotas, deps.events, deps.sql, deps.catalogue, deps.jobCounts));
@@ -77,6 +80,9 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
     },
     get scheduler() {
       return (scheduler ??= new SchedulerService(unitOfWork(), deps.sql, deps.plans, seedSettings(deps.config.scheduler), deps.events));
+    },
+    get usage() {
+      return (usage ??= new UsageService(deps.sql, deps.config, deps.catalogue));
     },
     get apiTokens() {
       return (apiTokens ??= new ApiTokenService(unitOfWork(), deps.sql, deps.events));

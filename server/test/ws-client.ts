@@ -120,6 +120,13 @@ export const JOB_CHANGES = `subscription ($jobId: ID) {
   jobStatusChanged(jobId: $jobId) { previousStatus status progress at job { id name status progress owner { id } } }
 }`;
 
+export const QUOTA_CHANGED = 'subscription QuotaChanged { quotaChanged { month limitGpuHours usedGpuHours remainingGpuHours } }';
+
+/** One message as `QUOTA_CHANGED` selects it. */
+export interface QuotaMessage {
+  quotaChanged: { month: string; limitGpuHours: number; usedGpuHours: number; remainingGpuHours: number };
+}
+
 /** One change as `JOB_CHANGES` selects it. */
 export interface Change {
   jobStatusChanged: {

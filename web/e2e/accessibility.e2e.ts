@@ -308,6 +308,29 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await expectAccessible(admin, `admin, scheduler settings refused, ${locale}`);
     });
 
+    test(`should pass on the admin's usage tab, a month without jobs, and a user's usage history (${locale})`, async () => {
+      const owner = await server.register('a11y-usage');
+      await jobIn(server, JobStatus.COMPLETED, { owner, name: 'usage probe', gpuType: 'H100', gpuCount: 2, hours: 2 });
+      await jobIn(server, JobStatus.PENDING, { owner, name: 'usage waiting', gpuCount: 1, hours: 1 });
+      const admin = await pageIn(locale, 'admin');
+      await signInThroughUi(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
+      await inLocale(admin, locale);
+      await admin.goto('/admin?tab=usage');
+      await admin.locator(`[data-testid="usage-row"][data-email="${owner.email}"]`).first().waitFor();
+      await admin.locator('[data-testid="usage-chart"] canvas').waitFor();
+      await expectAccessible(admin, `admin, usage, ${locale}`);
+      await admin.getByTestId('usage-month').fill('2001-01');
+      await admin.getByTestId('usage-empty').waitFor();
+      await expectAccessible(admin, `admin, usage of an empty month, ${locale}`);
+
+      const page = await pageIn(locale);
+      await signInThroughUi(page, owner.email, TEST_PASSWORD);
+      await inLocale(page, locale);
+      await page.locator('[data-testid="usage-history-chart"] canvas').waitFor();
+      await fillJobForm(page, { name: 'weighted probe', gpuType: 'H100', gpuCount: 1, hours: 1 });
+      await expectAccessible(page, `dashboard with usage history, ${locale}`);
+    });
+
     test(`should pass on the API tokens page: empty, a name error, a new token shown once, the list and a revocation to confirm (${locale})`, async () => {
       const user = await server.register('a11y-tokens');
       const page = await pageIn(locale);

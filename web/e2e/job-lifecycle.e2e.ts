@@ -259,8 +259,8 @@ describe('a job in the browser, live', () => {
     await expect.poll(() => user.evaluate(() => document.activeElement?.id)).toBe('job-hours');
     await expectAccessible(user, 'dashboard, over quota');
 
-    // In the admin's context the user's limit drops to 40 (10 remain); the user's page, not
-    // told of quota changes, still counts on 70.
+    // In the admin's context the user's limit drops to 40 (10 remain); the user's page, never
+    // reloaded, is told at once (quotaChanged) and counts on 10.
     await openAdminTab('users');
     const userRow = admin.locator(`[data-testid="user-row"][data-email="${email}"]`);
     await userRow.getByTestId('quota-limit-input').fill('40');
@@ -268,18 +268,16 @@ describe('a job in the browser, live', () => {
     await userRow.getByTestId('quota-saved').waitFor();
     await expect.poll(() => userRow.getByTestId('user-remaining').textContent()).toMatch(/^\s*10\s*$/);
     await expectAccessible(admin, 'admin, users, limit saved');
+    await expect.poll(() => quotaOf(user)).toMatchObject({ limit: 40, used: 30, remaining: 10 });
 
-    // 4 × 5 = 20 fits in what the page knows, so it is sent; the server refuses and says what remains.
-    await fillJobForm(user, { name: 'refused by the server', gpuCount: 4, hours: 5 });
-    await quotaError.waitFor({ state: 'detached' });
+    // 4 × 5 = 20 no longer fits in what the page now knows: the form says so and sends nothing.
+    await fillJobForm(user, { name: 'refused by the new limit', gpuCount: 4, hours: 5 });
+    await quotaError.waitFor();
+    await expect(quotaError.textContent()).resolves.toContain('This job needs 20 GPU-hours but only 10 remain this month.');
     await user.getByTestId('submit-job').click();
-    const submitError = user.getByTestId('submit-error');
-    await submitError.waitFor();
-    await expect(submitError.textContent()).resolves.toMatch(/needs 20 GPU-hours but only 10 .*remain/);
-    // The refusal brings the meter up to date: it now shows what really remains.
-    await expect.poll(() => quotaOf(user)).toMatchObject({ remaining: 10 });
-    expect(createJobRequests).toBe(2);
+    await expect.poll(() => user.evaluate(() => document.activeElement?.id)).toBe('job-hours');
+    expect(createJobRequests).toBe(1);
     await expect(user.getByTestId('job-row').count()).resolves.toBe(1);
-    await expectAccessible(user, 'dashboard, refused by the server');
+    await expectAccessible(user, 'dashboard, refused after the new limit');
   });
 });

@@ -21,6 +21,8 @@
  *    that transaction holds.
  */
 import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { to as copyTo } from 'pg-copy-streams';
 
 const names = new Map<string, string>();
 
@@ -67,6 +69,53 @@ export class Sql implements SqlRunner {
 
   async rows<T>(text: string, values: readonly unknown[] = []): Promise<T[]> {
     return (await this.pool.query(prepared(text, values))).rows as T[];
+  }
+
+  /**
+   * Runs one read and yields its rows `batchSize` at a time from a server-side cursor, so a result
+   * of any size costs this process one batch of memory. The statement holds a pooled connection
+   * until the generator finishes or is ended early (`return`, a `break` in `for await`).
+   */
+  async *stream<T>(text: string, values: readonly unknown[], batchSize: number): AsyncGenerator<T[], void, undefined> {
+    const client = await this.pool.connect();
+    const cursor = client.query(new Cursor<T>(text, values as unknown[]));
+    let failed = false;
+    try {
+      for (;;) {
+        const rows = await cursor.read(batchSize);
+        if (rows.length === 0) return;
+        yield rows;
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      // A connection whose cursor failed may be mid-protocol: drop it rather than reuse it.
+      await cursor.close().catch(() => {});
+      client.release(failed);
+    }
+  }
+
+  /**
+   * Runs `COPY (…) TO STDOUT` and yields its output as PostgreSQL sends it, in Buffers: a result
+   * of any size flows through without a JavaScript object per row. COPY takes no bind
+   * parameters, so `settings` (name → value) are set first with `set_config`, as parameters, in
+   * the same read-only transaction, and the statement reads them with `current_setting`; its
+   * text stays fixed. Ending the generator early drops the connection, which is mid-COPY.
+   */
+  async *copyOut(text: string, settings: Readonly<Record<string, string>>): AsyncGenerator<Buffer, void, undefined> {
+    const client = await this.pool.connect();
+    let clean = false;
+    try {
+      await client.query('begin read only');
+      for (const [name, value] of Object.entries(settings)) await client.query(prepared('select set_config($1, $2, true)', [name, value]));
+      const stream = client.query(copyTo(text));
+      for await (const chunk of stream) yield chunk as Buffer;
+      await client.query('commit');
+      clean = true;
+    } finally {
+      client.release(!clean);
+    }
   }
 
   close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
-import { CommitNotifier, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL } from './commit-notifier.js';
+import { CommitNotifier, JOB_CHANGES_CHANNEL, PROGRESS_ONLY, REVOCATIONS_CHANNEL } from './commit-notifier.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,6 +46,24 @@ describe('CommitNotifier', () => {
     // Nothing committed is left unannounced.
     expect(sends.at(-1)!.at).toBeGreaterThan(lastCommit);
     expect(notifier.sent).toBe(sends.length);
+  });
+
+  it('should say a wake-up is progress only when every commit it carries was, and say nothing once one was a transition', async () => {
+    const { notifier, sends } = recording(1);
+    notifier.committed('progress');
+    notifier.committed('progress');
+    await sleep(30);
+    notifier.committed('progress');
+    notifier.committed();
+    notifier.committed('progress');
+    await sleep(30);
+    notifier.committed();
+    await sleep(30);
+    expect(sends.map((s) => [s.channel, s.payload])).toEqual([
+      [JOB_CHANGES_CHANNEL, PROGRESS_ONLY],
+      [JOB_CHANGES_CHANNEL, undefined],
+      [JOB_CHANGES_CHANNEL, undefined],
+    ]);
   });
 
   it('should send no job wake-ups when events are off, but still announce revocations at once', async () => {

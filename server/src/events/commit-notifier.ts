@@ -2,15 +2,27 @@ import type { Logger } from '../logger.js';
 import type { CommitListener } from '../modules/jobs/job.service.js';
 import type { RevocationListener } from '../modules/users/user.service.js';
 import type { ClusterListener } from '../modules/cluster/cluster.service.js';
+import type { QuotaListener } from '../modules/quotas/quota.service.js';
 
 /** The channel every API process LISTENs on for "new job events were committed". */
 export const JOB_CHANGES_CHANNEL = 'job_changes';
+/**
+ * The payload of a wake-up on JOB_CHANGES_CHANNEL whose commits only moved running jobs' progress
+ * (the simulator's steps): readers of events still read, but nothing was started, ended, approved
+ * or reprioritised, so the scheduler has nothing new to plan. Any other wake-up has no payload.
+ */
+export const PROGRESS_ONLY = 'progress';
+
+/** What a commit changed: jobs' states (or priorities, or anything the queue sees), or only progress. */
+export type CommitKind = 'transition' | 'progress';
 /** The channel that carries the id of a user whose tokens were just revoked. */
 export const REVOCATIONS_CHANNEL = 'token_revocations';
 /** The channel that says "the GPU inventory changed" (nodes added, removed, drained, resized). */
 export const CLUSTER_CHANNEL = 'cluster_changes';
 /** The channel that says "an admin changed the scheduler's settings". */
 export const SCHEDULER_CHANNEL = 'scheduler_settings';
+/** The channel that carries the id of a user whose monthly limit an admin just set. */
+export const QUOTA_CHANNEL = 'quota_changes';
 
 /**
  * Sends the wake-up after commits, coalesced: the first commit schedules one NOTIFY `delayMs`
@@ -24,9 +36,11 @@ export const SCHEDULER_CHANNEL = 'scheduler_settings';
  * A lost wake-up (a crash between commit and NOTIFY) delays delivery only until the relays'
  * next poll; it loses nothing, because the events themselves are rows.
  */
-export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener {
+export class CommitNotifier implements CommitListener, RevocationListener, ClusterListener, QuotaListener {
   private inFlight = false;
   private again = false;
+  /** Whether a commit waiting for the next wake-up changed more than progress. */
+  private transition = false;
   private stopped = false;
   private sending: Promise<void> | undefined;
   private readonly local: (() => void)[] = [];
@@ -69,6 +83,14 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     );
   }
 
+  /**
+   * Announces, after its commit, that an admin set `userId`'s limit (rare: not coalesced). Sent
+   * whether or not EVENTS_ENABLED: like revocations, it is not part of the job event path.
+   */
+  quotaChanged(userId: string): void {
+    this.send(QUOTA_CHANNEL, userId).catch((error: unknown) => this.log.warn({ err: error, userId }, 'Could not announce a quota change'));
+  }
+
   /** Announces, after its commit, a change of the inventory (rare: not coalesced). */
   clusterChanged(): void {
     this.changedHere();
@@ -81,7 +103,13 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     this.send(SCHEDULER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Could not announce the scheduler's new settings"));
   }
 
-  committed(): void {
+  /**
+   * Announces, after its commit, that job events were written; `kind` 'progress' when they only
+   * record progress, so the wake-up can say so (PROGRESS_ONLY). Coalesced wake-ups carry no
+   * payload as soon as one of their commits was a transition.
+   */
+  committed(kind: CommitKind = 'transition'): void {
+    if (kind === 'transition') this.transition = true;
     this.changedHere();
     if (!this.enabled || this.stopped) return;
     if (this.inFlight) {
@@ -104,8 +132,10 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
   private async loop(): Promise<void> {
     for (;;) {
       this.again = false;
+      const payload = this.transition ? undefined : PROGRESS_ONLY;
+      this.transition = false;
       try {
-        await this.send(JOB_CHANGES_CHANNEL);
+        await this.send(JOB_CHANGES_CHANNEL, payload);
         this.sent += 1;
       } catch (error) {
         this.log.warn({ err: error }, 'Could not send the job change wake-up; relays will poll');

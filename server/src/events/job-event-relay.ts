@@ -1,7 +1,8 @@
 import type { Logger } from '../logger.js';
 import type { SqlRunner } from '../db/sql.js';
 import { findManyWithOwner } from '../modules/jobs/job.queries.js';
-import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, SCHEDULER_CHANNEL } from './commit-notifier.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, QUOTA_CHANNEL, REVOCATIONS_CHANNEL, SCHEDULER_CHANNEL } from './commit-notifier.js';
+import { TERMINAL_STATUSES } from '../modules/jobs/job-status.js';
 import { JobEventKind } from '../modules/jobs/job-event.entity.js';
 import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
@@ -18,6 +19,11 @@ export interface RelayListeners {
   onTransitions?: () => void;
   /** An admin changed the scheduler's settings. */
   onSchedulerChange?: () => void;
+  /**
+   * These users' quotas may have changed: a job of theirs was submitted (a reservation) or
+   * finished (a settlement, with its refund), or an admin set their limit.
+   */
+  onQuotaTouched?: (userIds: Iterable<string>) => void;
   /**
    * The listener (re)connected: announcements made while it was not listening were missed, so
    * whatever they would have invalidated must be dropped now.
@@ -59,10 +65,12 @@ export class JobEventRelay {
     this.cursor = await eventHead(this.sql);
     this.listener = new NotificationListener(
       this.databaseUrl,
-      [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL],
+      [JOB_CHANGES_CHANNEL, REVOCATIONS_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL, QUOTA_CHANNEL],
       (message) => {
         if (message.channel === REVOCATIONS_CHANNEL) {
           if (message.payload) this.listeners.onRevoked?.(message.payload);
+        } else if (message.channel === QUOTA_CHANNEL) {
+          if (message.payload) this.listeners.onQuotaTouched?.([message.payload]);
         } else if (message.channel === CLUSTER_CHANNEL) this.listeners.onInventoryChange?.();
         else if (message.channel === SCHEDULER_CHANNEL) this.listeners.onSchedulerChange?.();
         else this.wake();
@@ -111,6 +119,14 @@ export class JobEventRelay {
   private async publish(all: EventRow[]): Promise<void> {
     // A start, an end, an approval or a priority changes what the pools hold or queue; progress does not.
     if (all.some((r) => r.kind !== JobEventKind.PROGRESS)) this.listeners.onTransitions?.();
+    if (this.listeners.onQuotaTouched) {
+      // A submission reserves and a settlement refunds, in the transaction that wrote the event.
+      const owners = new Set<string>();
+      for (const r of all) {
+        if (r.kind === JobEventKind.CREATED || (r.kind === JobEventKind.TRANSITION && TERMINAL_STATUSES.has(r.to_status))) owners.add(r.owner_id);
+      }
+      if (owners.size > 0) this.listeners.onQuotaTouched(owners);
+    }
     // Only changes someone here may see are worth loading their jobs for.
     const rows = all.filter((r) => this.hub.wants(r.owner_id));
     this.relayed += all.length - rows.length;

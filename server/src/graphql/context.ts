@@ -1,5 +1,6 @@
 import type { ClusterWatcher } from '../events/cluster-watcher.js';
 import type { JobChangeHub } from '../events/job-change-hub.js';
+import type { QuotaWatcher } from '../events/quota-watcher.js';
 import type { AllocationRecord, NodeRecord } from '../modules/cluster/cluster.queries.js';
 import type { JobRecord } from '../modules/jobs/job.queries.js';
 import type { Logger } from '../logger.js';
@@ -15,6 +16,8 @@ export interface LiveFeeds {
   jobChanges: JobChangeHub;
   /** The `clusterChanged` feed. */
   clusterChanges: ClusterWatcher;
+  /** The `quotaChanged` feed. */
+  quotaChanges: QuotaWatcher;
 }
 
 /** What every resolver of one GraphQL operation shares. */
@@ -32,6 +35,8 @@ export interface GraphQLContext {
   jobChanges: JobChangeHub;
   /** This process's `clusterChanged` feed. */
   clusterChanges: ClusterWatcher;
+  /** This process's `quotaChanged` feed. */
+  quotaChanges: QuotaWatcher;
   /**
    * The HTTP request's log line, when the operation came over HTTP: the operation's name, type,
    * duration and errors go on it rather than on a line of their own.
@@ -90,6 +95,7 @@ export function createContext(
     services,
     jobChanges: live.jobChanges,
     clusterChanges: live.clusterChanges,
+    quotaChanges: live.quotaChanges,
     loaders: {
       quota: new BatchLoader(
         (users) => services.quotas.currentMany(users).then((m) => new Map(users.map((u) => [u, m.get(u.id)!]))),

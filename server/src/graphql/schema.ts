@@ -14,13 +14,14 @@ import { JobResolver } from '../modules/jobs/job.resolver.js';
 import { JobEstimateResolver, SchedulerResolver } from '../modules/scheduler/scheduler.resolver.js';
 import { QuotaResolver } from '../modules/quotas/quota.resolver.js';
 import { UserResolver } from '../modules/users/user.resolver.js';
+import { UsageResolver } from '../modules/usage/usage.resolver.js';
 import { authChecker } from './auth-checker.js';
 
 /** Builds the executable schema from the resolvers. */
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver,
-      SchedulerResolver, JobEstimateResolver, ApiTokenResolver],
+      SchedulerResolver, JobEstimateResolver, UsageResolver, ApiTokenResolver],
     authChecker,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,

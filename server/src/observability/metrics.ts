@@ -46,6 +46,8 @@ export class Metrics {
   private readonly planDuration: Histogram;
   private readonly schedulerStarts: Counter<'gpu_type' | 'kind'>;
   private readonly schedulerLeader: Gauge;
+  private readonly usageExports: Counter<'detail' | 'outcome'>;
+  private readonly usageExportRows: Counter<'detail'>;
 
   constructor(sources: MetricSources) {
     const registry = this.registry;
@@ -83,6 +85,18 @@ export class Metrics {
       registers: [registry],
     });
     this.schedulerLeader.set(0);
+    this.usageExports = new Counter({
+      name: 'gpuaas_usage_csv_exports_total',
+      help: 'Usage CSV exports (GET /api/usage.csv) by detail (summary, jobs) and outcome (ok, refused, aborted: the client left, error)',
+      labelNames: ['detail', 'outcome'],
+      registers: [registry],
+    });
+    this.usageExportRows = new Counter({
+      name: 'gpuaas_usage_csv_rows_total',
+      help: 'Rows written by usage CSV exports, header rows left out, by detail',
+      labelNames: ['detail'],
+      registers: [registry],
+    });
 
     // One query feeds every job gauge; prom-client calls each gauge's collect, which share it.
     // Every process reads the same database, so a cluster's sum takes one process's values.
@@ -215,6 +229,16 @@ export class Metrics {
   /** Counts a start by the AUTO scheduler. */
   countSchedulerStart(gpuType: string, kind: 'queue' | 'backfill'): void {
     this.schedulerStarts.inc({ gpu_type: gpuType, kind });
+  }
+
+  /** Counts one usage CSV export by how it ended. */
+  countUsageExport(detail: string, outcome: 'ok' | 'refused' | 'aborted' | 'error'): void {
+    this.usageExports.inc({ detail, outcome });
+  }
+
+  /** Counts rows a usage CSV export wrote. */
+  countUsageExportRows(detail: string, rows: number): void {
+    this.usageExportRows.inc({ detail }, rows);
   }
 
   /** Whether this process now holds the scheduler lease. */

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppError } from '../errors/app-error.js';
-import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, SCHEDULER_CHANNEL } from '../events/commit-notifier.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, PROGRESS_ONLY, SCHEDULER_CHANNEL } from '../events/commit-notifier.js';
 import { NotificationListener } from '../events/notification-listener.js';
 import type { Logger } from '../logger.js';
 import { Job } from '../modules/jobs/job.entity.js';
@@ -42,8 +42,11 @@ const REASONS: Record<StartKind, string> = {
 const START_BATCH = 50;
 /** Most starts one pass makes before planning again. */
 const MAX_STARTS_PER_PASS = 1000;
-/** Wake-ups closer together than this share one pass (the simulator announces every step). */
-const MIN_PASS_GAP_MS = 200;
+/**
+ * Wake-ups closer together than this share one pass: a burst of submissions or ends is planned
+ * once, and GPUs an end frees are started within about this much (plus the NOTIFY's coalescing).
+ */
+const MIN_PASS_GAP_MS = 50;
 
 interface PlannedStart {
   id: string;
@@ -97,7 +100,10 @@ export class Scheduler {
     this.listener = new NotificationListener(
       this.databaseUrl,
       [JOB_CHANGES_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL],
-      () => this.wake(),
+      // Progress alone changes no queue and frees no GPU: only the simulator's ends are news.
+      (message) => {
+        if (message.channel !== JOB_CHANGES_CHANNEL || message.payload !== PROGRESS_ONLY) this.wake();
+      },
       () => this.wake(),
       this.log,
       'Scheduler listener',

@@ -18,8 +18,9 @@ export interface WorkerStats {
 }
 
 /**
- * Runs the simulator: every SIM_TICK_MS it claims unowned running jobs, advances the ones it
- * holds, and finishes those that reached their drawn end through the lifecycle table, settling
+ * Runs the simulator: every SIM_TICK_MS (and at the next drawn end of a job it holds, when that is
+ * sooner) it claims unowned running jobs, advances the ones it holds, and finishes those that
+ * reached their drawn end through the lifecycle table, settling
  * their quota in the same transaction. All state lives in PostgreSQL; a worker that dies loses
  * nothing, and its jobs are taken over when their leases expire.
  */
@@ -29,6 +30,8 @@ export class SimulationWorker {
   private timer: NodeJS.Timeout | undefined;
   private current: Promise<void> | undefined;
   private stopped = false;
+  /** Real ms from the last step to the next drawn end of a job this worker holds (Infinity: none). */
+  private nextEndMs = Infinity;
 
   constructor(
     private readonly orm: MikroORM,
@@ -58,8 +61,11 @@ export class SimulationWorker {
         .catch((error) => this.log.error({ err: error, workerId: this.id }, 'Simulation tick failed'))
         .finally(() => {
           this.current = undefined;
-          // The next tick is due one period after this one was; a slow tick is not made up for twice.
-          this.schedule(Math.max(due + this.sim.tickMs, Date.now()));
+          // The next tick is due one period after this one was, or at the next drawn end if that is
+          // sooner (a job ends when it ends, not up to a period later), but never closer than a
+          // tenth of a period; a slow tick is not made up for twice.
+          const nextEnd = Date.now() + Math.max(this.sim.tickMs / 10, this.nextEndMs);
+          this.schedule(Math.max(Math.min(due + this.sim.tickMs, nextEnd), Date.now()));
         });
     }, Math.max(0, due - Date.now()));
   }
@@ -68,10 +74,15 @@ export class SimulationWorker {
   async tick(): Promise<void> {
     const repo = new WorkerRepository(this.orm.em.fork());
     this.stats.claimed += await repo.claim(this.id, this.sim.leaseMs, this.sim.claimBatch);
-    const due = await repo.advance(this.id, this.sim.leaseMs, this.sim.secondsPerHour);
-    if (due.length > 0) await this.finish(due.map((d) => d.id));
+    const stepped = await repo.advance(this.id, this.sim.leaseMs, this.sim.secondsPerHour);
+    const due = stepped.filter((job) => job.due).map((job) => job.id);
+    this.nextEndMs = stepped.reduce((soonest, job) => (job.due ? soonest : Math.min(soonest, Number(job.ms_left))), Infinity);
+    if (due.length > 0) await this.finish(due);
     this.stats.ticks += 1;
-    this.deps.events.committed();
+    // Announce only what was written: ends free GPUs (the scheduler plans again), progress only
+    // moves bars; a quiet step sends nothing.
+    if (due.length > 0) this.deps.events.committed();
+    else if (stepped.some((job) => job.moved)) this.deps.events.committed('progress');
   }
 
   /**

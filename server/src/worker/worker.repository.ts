@@ -1,8 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 
-/** A job the worker found at its drawn end during a tick. */
-export interface DueJob {
+/** A job the worker stepped during a tick. */
+export interface SteppedJob {
   id: string;
+  /** It reached its drawn end and must now be finished. */
+  due: boolean;
+  /** Its progress moved: a PROGRESS event was written. */
+  moved: boolean;
+  /** Real milliseconds until its drawn end (0 once due). */
+  ms_left: number;
 }
 
 /**
@@ -50,10 +56,11 @@ export class WorkerRepository {
    * completes. Rows locked by an admin's transition are skipped this tick; the `lease_owner`
    * condition keeps a job taken over by another worker out of this one's hands.
    *
-   * @returns the jobs that reached their drawn end and must now be finished.
+   * @returns every job stepped: whether it reached its drawn end, whether its progress moved, and
+   * how long until its end.
    */
-  async advance(workerId: string, leaseMs: number, secondsPerHour: number): Promise<DueJob[]> {
-    return this.em.execute<DueJob[]>(
+  async advance(workerId: string, leaseMs: number, secondsPerHour: number): Promise<SteppedJob[]> {
+    return this.em.execute<SteppedJob[]>(
       `with mine as (
          select id, progress as old_progress, sim_run_hours,
                 least(sim_run_hours,
@@ -70,13 +77,15 @@ export class WorkerRepository {
                 progress = greatest(j.progress, least(99, floor(100 * m.done / m.span)::int))
            from mine m
           where j.id = m.id
-         returning j.id, j.progress, m.old_progress, m.done >= m.sim_run_hours as due),
+         returning j.id, j.progress, m.old_progress, m.done, m.sim_run_hours, m.done >= m.sim_run_hours as due),
        progressed as (
          insert into job_events (job_id, kind, from_status, to_status, progress, at)
          select id, 'PROGRESS', 'RUNNING', 'RUNNING', progress, now()
            from stepped where progress > old_progress)
-       select id from stepped where due`,
-      [secondsPerHour, workerId, leaseMs],
+       select id, due, progress > old_progress as moved,
+              greatest(0, sim_run_hours - done) * ? * 1000 as ms_left
+         from stepped`,
+      [secondsPerHour, workerId, leaseMs, secondsPerHour],
     );
   }
 

@@ -22,7 +22,7 @@ const CONFIG_VARIABLES = [
   'NODE_ENV', 'PORT', 'DATABASE_URL', 'DATA_DIR', 'JWT_SECRET', 'JWT_TTL', 'BCRYPT_COST', 'ADMIN_EMAIL',
   'ADMIN_PASSWORD', 'DEFAULT_MONTHLY_GPU_HOURS', 'GPU_TYPES', 'GPU_INVENTORY', 'MAX_GPU_COUNT', 'MAX_HOURS',
   'SIM_SECONDS_PER_HOUR', 'SIM_SUCCESS_RATE', 'SIM_TICK_MS', 'SIM_SEED', 'WORKER_LEASE_MS',
-  'WORKER_CLAIM_BATCH', 'EVENT_POLL_MS', 'LOG_LEVEL', 'WEB_DIST',
+  'WORKER_CLAIM_BATCH', 'EVENT_POLL_MS', 'LOG_LEVEL', 'WEB_DIST', 'GPU_BILLING_WEIGHTS',
 ];
 
 interface Refusal {
@@ -123,6 +123,14 @@ describe('the process entry with a bad configuration', () => {
   it('should refuse a GPU_INVENTORY that is not a list of TYPE:NODESxGPUS', async () => {
     // 65 GPUs on one node: more than a node may have.
     expectRefusal(await run({ GPU_INVENTORY: 'A100:2x65' }), 'GPU_INVENTORY');
+  });
+
+  it('should refuse GPU_BILLING_WEIGHTS that are not TYPE:WEIGHT pairs', async () => {
+    expectRefusal(await run({ GPU_BILLING_WEIGHTS: 'H100=2' }), 'GPU_BILLING_WEIGHTS');
+  });
+
+  it('should refuse a billing weight of zero', async () => {
+    expectRefusal(await run({ GPU_BILLING_WEIGHTS: 'H100:2,L40S:0' }), 'GPU_BILLING_WEIGHTS');
   });
 
   it('should refuse an unknown --role', async () => {

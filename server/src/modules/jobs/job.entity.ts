@@ -33,6 +33,13 @@ export enum SimOutcome {
   name: 'jobs_running_lease_idx',
   expression: `create index "jobs_running_lease_idx" on "jobs" ("lease_expires_at") where "status" = 'RUNNING'`,
 })
+// Usage accounting: a month's jobs grouped by owner and GPU type, found by month and readable
+// from the index alone (the sums' columns are included).
+@Index({
+  name: 'jobs_usage_idx',
+  expression: `create index "jobs_usage_idx" on "jobs" ("quota_month", "owner_id", "gpu_type") include ("status", "gpu_hours", "charged_gpu_hours")`,
+})
+@Check({ name: 'jobs_billing_weight_check', expression: 'billing_weight > 0' })
 @Check({ name: 'jobs_gpu_count_check', expression: 'gpu_count >= 1' })
 @Check({ name: 'jobs_hours_check', expression: 'hours > 0' })
 @Check({ name: 'jobs_progress_check', expression: '(progress >= 0) AND (progress <= 100)' })
@@ -42,6 +49,7 @@ export class Job {
   [OptionalProps]?:
     | 'seq'
     | 'priority'
+    | 'billingWeight'
     | 'status'
     | 'progress'
     | 'statusReason'
@@ -84,9 +92,16 @@ export class Job {
   @Property({ type: new DecimalType('number'), columnType: 'numeric(10,4)' })
   hours!: number;
 
-  /** gpuCount × hours: what is reserved from the quota. */
+  /** gpuCount × hours × billingWeight: what is reserved from the quota. */
   @Property({ type: new DecimalType('number'), columnType: 'numeric(12,4)' })
   gpuHours!: number;
+
+  /**
+   * The billing weight of its GPU type when it was submitted (GPU_BILLING_WEIGHTS): it multiplies
+   * both the reservation and the charge, so a later change of the weights never re-prices it.
+   */
+  @Property({ type: new DecimalType('number'), columnType: 'numeric(8,4)', default: 1 })
+  billingWeight: number = 1;
 
   /** The month (`YYYY-MM`, UTC) whose quota holds the reservation; refunds go back to it. */
   @Property({ type: 'string', length: 7 })

@@ -21,6 +21,8 @@ export interface JobRecord {
   gpuCount: number;
   hours: number;
   gpuHours: number;
+  /** The billing weight stored at submission. */
+  billingWeight: number;
   status: JobStatus;
   /** Queue order among waiting jobs: higher first. */
   priority: number;
@@ -40,6 +42,7 @@ interface JobRow {
   gpu_count: number;
   hours: string;
   gpu_hours: string;
+  billing_weight: string;
   status: JobStatus;
   priority: number;
   progress: number;
@@ -70,6 +73,7 @@ const toJobRecord = (row: JobRow): JobRecord => ({
   gpuCount: row.gpu_count,
   hours: Number(row.hours),
   gpuHours: Number(row.gpu_hours),
+  billingWeight: Number(row.billing_weight),
   status: row.status,
   priority: row.priority,
   progress: row.progress,
@@ -82,7 +86,7 @@ const toJobRecord = (row: JobRow): JobRecord => ({
 });
 
 /** Every column a client can see of a job and of its owner (the simulator's columns left out). */
-const JOB_WITH_OWNER = `select j.id, j.name, j.gpu_type, j.gpu_count, j.hours, j.gpu_hours, j.status, j.priority, j.progress,
+const JOB_WITH_OWNER = `select j.id, j.name, j.gpu_type, j.gpu_count, j.hours, j.gpu_hours, j.billing_weight, j.status, j.priority, j.progress,
        j.status_reason, j.charged_gpu_hours, j.created_at, j.approved_at, j.started_at, j.finished_at,
        o.id as owner_id, o.email as owner_email, o.role as owner_role,
        o.monthly_gpu_hours_limit as owner_limit, o.created_at as owner_created_at
@@ -175,8 +179,9 @@ export async function findManyWithOwner(sql: SqlRunner, ids: readonly string[]):
  * There is no read-then-write gap. The job and event inserts read the quota CTE's result, so
  * they happen only when the reservation did.
  *
- * $1 job id, $2 owner id, $3 name, $4 GPU type, $5 GPU count, $6 hours, $7 GPU-hours,
- * $8 quota month, $9 creation time, $10 DEFAULT_MONTHLY_GPU_HOURS. A new quota row gets the
+ * $1 job id, $2 owner id, $3 name, $4 GPU type, $5 GPU count, $6 hours, $7 GPU-hours (with the
+ * billing weight applied), $8 quota month, $9 creation time, $10 DEFAULT_MONTHLY_GPU_HOURS,
+ * $11 the billing weight. A new quota row gets the
  * owner's monthly limit as the users row holds it in this statement (the default when unset), not
  * as the caller last read it: the request's user may come from a cache.
  */
@@ -191,8 +196,8 @@ export const SUBMIT_SQL = `with lim as (
   ), auto as (
     select coalesce((select (value::jsonb ->> 'autoApproveMaxGpuHours')::numeric from settings where key = 'scheduler'), 0) as max_hours
   ), job as (
-    insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, quota_month, status, progress, created_at, approved_at)
-    select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::int, $6::numeric, $7::numeric, $8::varchar,
+    insert into jobs (id, owner_id, name, gpu_type, gpu_count, hours, gpu_hours, billing_weight, quota_month, status, progress, created_at, approved_at)
+    select $1::uuid, $2::uuid, $3::varchar, $4::varchar, $5::int, $6::numeric, $7::numeric, $11::numeric, $8::varchar,
            case when a.max_hours > 0 and $7::numeric <= a.max_hours then 'APPROVED' else 'PENDING' end::job_status,
            0, $9::timestamptz,
            case when a.max_hours > 0 and $7::numeric <= a.max_hours then $9::timestamptz end
@@ -219,6 +224,7 @@ export interface Submission {
   gpuCount: number;
   hours: number;
   gpuHours: number;
+  billingWeight: number;
   quotaMonth: string;
   createdAt: Date;
   /** The limit of users without one of their own (DEFAULT_MONTHLY_GPU_HOURS). */
@@ -227,7 +233,7 @@ export interface Submission {
 
 /** The parameters of SUBMIT_SQL for `s`. */
 export const submitValues = (s: Submission): unknown[] => [
-  s.id, s.owner.id, s.name, s.gpuType, s.gpuCount, s.hours, s.gpuHours, s.quotaMonth, s.createdAt, s.monthlyLimit,
+  s.id, s.owner.id, s.name, s.gpuType, s.gpuCount, s.hours, s.gpuHours, s.quotaMonth, s.createdAt, s.monthlyLimit, s.billingWeight,
 ];
 
 /** Writes a submission; the PENDING job, or null when its GPU-hours do not fit (nothing written). */
@@ -243,6 +249,7 @@ export async function submit(sql: SqlRunner, s: Submission): Promise<JobRecord |
     gpuCount: s.gpuCount,
     hours: s.hours,
     gpuHours: s.gpuHours,
+    billingWeight: s.billingWeight,
     status: approved ? JobStatus.APPROVED : JobStatus.PENDING,
     priority: 0,
     progress: 0,

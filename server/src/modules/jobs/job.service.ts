@@ -22,9 +22,12 @@ import { allocateGpus, releaseGpus } from '../cluster/gpu-allocation.js';
 /** PostgreSQL's SQLSTATE for a foreign key that names no row. */
 const FOREIGN_KEY_VIOLATION = '23503';
 
-/** Told after every committed transaction that wrote job events, so they are announced. */
+/**
+ * Told after every committed transaction that wrote job events, so they are announced; `kind`
+ * 'progress' when they only record progress (the default: a transition or anything else the queue sees).
+ */
 export interface CommitListener {
-  committed(): void;
+  committed(kind?: 'transition' | 'progress'): void;
 }
 
 /** Filters of a job listing, as a client sends them. */
@@ -206,7 +209,7 @@ export class JobService {
       job.leaseOwner = null;
       job.leaseExpiresAt = null;
       if (job.startedAt !== null) job.simHoursDone = Math.min(job.hours, run);
-      const { charged, refund } = settle(job.gpuHours, job.gpuCount, run);
+      const { charged, refund } = settle(job.gpuHours, job.gpuCount, run, job.billingWeight);
       job.chargedGpuHours = charged;
       await this.quotas.refund(tx, job.owner.id, job.quotaMonth, refund);
     }

@@ -90,8 +90,11 @@ export class JobType {
   @Field(() => Float, { description: 'Requested wall-clock limit' })
   hours!: number;
 
-  @Field(() => Float, { description: 'gpuCount × hours, reserved from the quota' })
+  @Field(() => Float, { description: 'gpuCount × hours × billingWeight, reserved from the quota' })
   gpuHours!: number;
+
+  @Field(() => Float, { description: 'The billing weight of its GPU type at submission: it multiplies reservation and charge' })
+  billingWeight!: number;
 
   @Field(() => JobStatus)
   status!: JobStatus;
@@ -129,6 +132,7 @@ export class JobType {
       gpuCount: job.gpuCount,
       hours: job.hours,
       gpuHours: job.gpuHours,
+      billingWeight: job.billingWeight,
       status: job.status,
       progress: job.progress,
       priority: job.priority,

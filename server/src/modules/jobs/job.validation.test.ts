@@ -31,7 +31,13 @@ function expectBadInput(fn: () => unknown, field: string): void {
 
 describe('validateJobRequest', () => {
   it('should accept a good request and work out its reservation', () => {
-    expect(validate({})).toEqual({ name: 'train resnet', gpuType: 'H100', gpuCount: 2, hours: 3, gpuHours: 6 });
+    expect(validate({})).toEqual({ name: 'train resnet', gpuType: 'H100', gpuCount: 2, hours: 3, billingWeight: 1, gpuHours: 6 });
+  });
+
+  it("should price the reservation at the GPU type's billing weight, found without case", () => {
+    const billingWeights = [{ gpuType: 'h100', weight: 2.5 }, { gpuType: 'L40S', weight: 0.5 }];
+    expect(validateJobRequest(GOOD, { ...LIMITS, billingWeights })).toMatchObject({ billingWeight: 2.5, gpuHours: 15 });
+    expect(validateJobRequest({ ...GOOD, gpuType: 'A100' }, { ...LIMITS, billingWeights })).toMatchObject({ billingWeight: 1, gpuHours: 6 });
   });
 
   describe('name', () => {

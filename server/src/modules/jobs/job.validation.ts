@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
 import { badUserInput } from '../../errors/app-error.js';
-import { GPU_HOUR_SCALE, reservationFor } from '../quotas/quota-math.js';
+import { GPU_HOUR_SCALE, billingWeightOf, reservationFor } from '../quotas/quota-math.js';
 
 /** A job request as a client sends it. */
 export interface JobRequest {
@@ -16,6 +16,9 @@ export interface ValidJobRequest {
   gpuType: string;
   gpuCount: number;
   hours: number;
+  /** The billing weight of its GPU type now (GPU_BILLING_WEIGHTS), stored on the job. */
+  billingWeight: number;
+  /** gpuCount × hours × billingWeight: what it reserves. */
   gpuHours: number;
 }
 
@@ -26,6 +29,8 @@ export const MAX_REASON_LENGTH = 1000;
 export interface Limits extends Pick<Config, 'maxGpuCount' | 'maxHours'> {
   /** Each GPU type that has a node, with the GPU count of its largest node, by type name. */
   catalogue: ReadonlyMap<string, number>;
+  /** GPU_BILLING_WEIGHTS; every type weighs 1 when absent. */
+  billingWeights?: Config['billingWeights'];
 }
 
 /**
@@ -65,7 +70,8 @@ export function validateJobRequest(input: JobRequest, limits: Limits): ValidJobR
     throw badUserInput('hours', `must be more than 0 and at most ${limits.maxHours}`);
   }
 
-  return { name, gpuType, gpuCount: input.gpuCount, hours, gpuHours: reservationFor(input.gpuCount, hours) };
+  const billingWeight = billingWeightOf(limits.billingWeights ?? [], gpuType);
+  return { name, gpuType, gpuCount: input.gpuCount, hours, billingWeight, gpuHours: reservationFor(input.gpuCount, hours, billingWeight) };
 }
 
 /** Checks an optional free-text reason (reject, fail). */

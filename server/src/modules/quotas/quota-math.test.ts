@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GPU_HOUR_SCALE, monthOf, remainingGpuHours, reservationFor, roundGpuHours, settle } from './quota-math.js';
+import fc from 'fast-check';
+import { GPU_HOUR_SCALE, billingWeightOf, monthOf, remainingGpuHours, reservationFor, roundGpuHours, settle } from './quota-math.js';
 
 describe('roundGpuHours', () => {
   it('should keep four decimal places', () => {
@@ -100,6 +101,47 @@ describe('settle', () => {
       expect(roundGpuHours(charged)).toBe(charged);
       expect(roundGpuHours(refund)).toBe(refund);
     }
+  });
+});
+
+describe('billing weights', () => {
+  it('should multiply the reservation by the weight', () => {
+    expect(reservationFor(4, 2.5, 2)).toBe(20);
+    expect(reservationFor(2, 3, 0.5)).toBe(3);
+    expect(reservationFor(3, 0.3333, 1)).toBe(reservationFor(3, 0.3333));
+  });
+
+  it('should charge the weighted hours run, capped at the weighted reservation', () => {
+    expect(settle(reservationFor(4, 4, 2), 4, 1.5, 2)).toEqual({ charged: 12, refund: 20 });
+    expect(settle(reservationFor(4, 4, 2), 4, 9, 2)).toEqual({ charged: 32, refund: 0 });
+    expect(settle(reservationFor(2, 4, 0.5), 2, 0, 0.5)).toEqual({ charged: 0, refund: 4 });
+  });
+
+  it('should find a type without case and weigh an unnamed type 1', () => {
+    const weights = [{ gpuType: 'H100', weight: 2 }, { gpuType: 'L40S', weight: 0.5 }];
+    expect(billingWeightOf(weights, 'h100')).toBe(2);
+    expect(billingWeightOf(weights, 'L40S')).toBe(0.5);
+    expect(billingWeightOf(weights, 'A100')).toBe(1);
+    expect(billingWeightOf([], 'A100')).toBe(1);
+  });
+
+  it('should always settle a weighted reservation into charge plus refund, neither negative', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 720_000 }).map((n) => n / 10_000),
+        fc.integer({ min: 1, max: 100_000 }).map((n) => n / 10_000),
+        fc.double({ min: -1, max: 200, noNaN: true }),
+        (gpuCount, hours, weight, hoursRun) => {
+          const reserved = reservationFor(gpuCount, hours, weight);
+          const { charged, refund } = settle(reserved, gpuCount, hoursRun, weight);
+          expect(roundGpuHours(charged + refund)).toBe(reserved);
+          expect(charged).toBeGreaterThanOrEqual(0);
+          expect(refund).toBeGreaterThanOrEqual(0);
+          expect(charged).toBeLessThanOrEqual(reserved);
+        },
+      ),
+    );
   });
 });
 

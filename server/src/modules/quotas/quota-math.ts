@@ -12,9 +12,18 @@ export function roundGpuHours(value: number): number {
   return Math.round(value * factor) / factor;
 }
 
-/** What a job reserves from its owner's quota: gpuCount × hours. */
-export function reservationFor(gpuCount: number, hours: number): number {
-  return roundGpuHours(gpuCount * hours);
+/**
+ * What a job reserves from its owner's quota: gpuCount × hours × the billing weight of its GPU
+ * type (1 unless GPU_BILLING_WEIGHTS says otherwise, so the plain gpuCount × hours by default).
+ */
+export function reservationFor(gpuCount: number, hours: number, weight = 1): number {
+  return roundGpuHours(gpuCount * hours * weight);
+}
+
+/** A GPU type's billing weight in `weights` (types compared without case); 1 for a type not named. */
+export function billingWeightOf(weights: readonly { gpuType: string; weight: number }[], gpuType: string): number {
+  const lower = gpuType.toLowerCase();
+  return weights.find((w) => w.gpuType.toLowerCase() === lower)?.weight ?? 1;
 }
 
 /** The remaining GPU-hours of a month: never negative, even if a limit was lowered below use. */
@@ -32,11 +41,12 @@ export interface Settlement {
 
 /**
  * Settles a reservation of `gpuHours` for a job that ran `hoursRun` wall-clock hours on
- * `gpuCount` GPUs: the charge is capped at the reservation and the rest is refunded. A job that
- * never started (`hoursRun` 0) is refunded whole.
+ * `gpuCount` GPUs at billing weight `weight` (the one stored on the job at submission): the
+ * charge, gpuCount × hoursRun × weight, is capped at the reservation and the rest is refunded. A
+ * job that never started (`hoursRun` 0) is refunded whole.
  */
-export function settle(gpuHours: number, gpuCount: number, hoursRun: number): Settlement {
-  const charged = Math.min(gpuHours, reservationFor(gpuCount, Math.max(0, hoursRun)));
+export function settle(gpuHours: number, gpuCount: number, hoursRun: number, weight = 1): Settlement {
+  const charged = Math.min(gpuHours, reservationFor(gpuCount, Math.max(0, hoursRun), weight));
   return { charged, refund: roundGpuHours(gpuHours - charged) };
 }
 

@@ -19,6 +19,11 @@ export interface QuotaView {
   remainingGpuHours: number;
 }
 
+/** Told after an admin's new limit for a user has committed, so that it is announced. */
+export interface QuotaListener {
+  quotaChanged(userId: string): void;
+}
+
 /** The largest monthly limit an admin can set. */
 export const MAX_MONTHLY_LIMIT = 10_000_000;
 
@@ -35,6 +40,7 @@ export class QuotaService {
     /** Its unit of work, or a function making it: made on first use (`createServices`). */
     private readonly unitOfWork: EntityManager | (() => EntityManager),
     private readonly config: Config,
+    private readonly listener: QuotaListener | null = null,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -99,12 +105,14 @@ export class QuotaService {
     const limit = Math.round(limitGpuHours * 10_000) / 10_000;
     if (!isUuid(userId)) throw userErrors.notFound();
     const month = monthOf(this.now());
-    return this.em.transactional(async (tx) => {
+    const quota = await this.em.transactional(async (tx) => {
       const user = await tx.findOne(User, { id: userId });
       if (!user) throw userErrors.notFound();
       user.monthlyGpuHoursLimit = limit;
       await tx.flush();
       return view(month, await tx.getRepository(UserQuota).setLimit(userId, month, limit));
     });
+    this.listener?.quotaChanged(userId);
+    return quota;
   }
 }

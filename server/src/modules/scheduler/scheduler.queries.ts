@@ -24,13 +24,14 @@ export const WAITING_SQL = `select id, owner_id, gpu_type, gpu_count, hours, sta
 
 /**
  * Per owner: the monthly limit (null = the default), GPU-hours charged for jobs finished since
- * $2 (the month's start) and running now, and the median share of their time limit that their
+ * $2 (the month's start) and running now (weighted by each job's billing weight, as the quota
+ * counts them), and the median share of their time limit that their
  * last 50 started-and-finished jobs used, with how many there were. $1 the owners.
  */
 export const OWNERS_SQL = `select u.id, u.monthly_gpu_hours_limit as lim,
        (select coalesce(sum(f.charged_gpu_hours), 0) from jobs f
          where f.owner_id = u.id and f.started_at is not null and f.finished_at >= $2) as charged,
-       (select coalesce(sum(r.gpu_count * coalesce(r.sim_hours_done, 0)), 0) from jobs r
+       (select coalesce(sum(r.gpu_count * coalesce(r.sim_hours_done, 0) * r.billing_weight), 0) from jobs r
          where r.owner_id = u.id and r.status = 'RUNNING') as running,
        s.share, s.samples
   from users u

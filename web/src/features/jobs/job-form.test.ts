@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GpuPoolFieldsFragment } from '../../generated/graphql';
-import { capacityFor, checkJobForm, gpuHoursFor } from './job-form';
+import { capacityFor, checkJobForm, gpuHoursFor, weightFor } from './job-form';
 
 const base = { name: 'train', gpuType: 'A100', gpuCount: 2, hours: 3 };
 
@@ -9,6 +9,20 @@ describe('checkJobForm', () => {
     expect(gpuHoursFor(4, 6)).toBe(24);
     expect(gpuHoursFor(3, 0.1)).toBe(0.3);
     expect(checkJobForm(base, 100)).toMatchObject({ gpuHours: 6, remainingAfter: 94, quotaError: null });
+  });
+
+  it("should multiply the cost by the GPU type's billing weight and refuse by the weighted cost", () => {
+    expect(gpuHoursFor(2, 3, 2)).toBe(12);
+    expect(gpuHoursFor(3, 0.1, 0.5)).toBe(0.15);
+    expect(checkJobForm(base, 100, null, 2)).toMatchObject({ gpuHours: 12, remainingAfter: 88, quotaError: null });
+    expect(checkJobForm(base, 10, null, 2).quotaError).toEqual({ key: 'submit.errors.quota', params: { needed: 12, remaining: 10 } });
+  });
+
+  it('should weigh a type 1 while the weights are unknown or do not list it', () => {
+    const weights = [{ gpuType: 'H100', weight: 2 }];
+    expect(weightFor(weights, 'H100')).toBe(2);
+    expect(weightFor(weights, 'A100')).toBe(1);
+    expect(weightFor(null, 'H100')).toBe(1);
   });
 
   it('should read number inputs typed as text', () => {

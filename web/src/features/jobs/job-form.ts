@@ -20,7 +20,7 @@ export interface FormMessage {
 /** What the form knows before sending: per-field problems, the cost and whether it fits. */
 export interface JobFormCheck {
   errors: Partial<Record<JobFormField, FormMessage>>;
-  /** gpuCount × hours, or null while either is missing or invalid. */
+  /** gpuCount × hours × the type's billing weight, or null while either is missing or invalid. */
   gpuHours: number | null;
   /** What would remain of the month's quota after this job, or null without a cost. */
   remainingAfter: number | null;
@@ -55,9 +55,17 @@ function toNumber(value: number | string | null): number | null {
   return Number.isFinite(number) ? number : null;
 }
 
-/** The GPU-hours a job reserves: gpuCount × hours, as the server rounds it. */
-export function gpuHoursFor(gpuCount: number, hours: number): number {
-  return Math.round(gpuCount * hours * GPU_HOUR_FACTOR) / GPU_HOUR_FACTOR;
+/**
+ * The GPU-hours a job reserves: gpuCount × hours × the billing weight of its GPU type (1 unless
+ * the site prices types differently), as the server rounds it.
+ */
+export function gpuHoursFor(gpuCount: number, hours: number, weight = 1): number {
+  return Math.round(gpuCount * hours * weight * GPU_HOUR_FACTOR) / GPU_HOUR_FACTOR;
+}
+
+/** The billing weight of `gpuType` in `weights`; 1 while unknown or for a type not listed. */
+export function weightFor(weights: readonly { gpuType: string; weight: number }[] | null | undefined, gpuType: string): number {
+  return weights?.find((w) => w.gpuType === gpuType)?.weight ?? 1;
 }
 
 /**
@@ -65,7 +73,12 @@ export function gpuHoursFor(gpuCount: number, hours: number): number {
  * null while unknown: nothing is refused for it then). A job runs on one node, so a count larger
  * than the largest node could never start; the server refuses it too.
  */
-export function checkJobForm(values: JobFormValues, remainingGpuHours: number | null, capacity: GpuTypeCapacity | null = null): JobFormCheck {
+export function checkJobForm(
+  values: JobFormValues,
+  remainingGpuHours: number | null,
+  capacity: GpuTypeCapacity | null = null,
+  weight = 1,
+): JobFormCheck {
   const errors: JobFormCheck['errors'] = {};
   const name = values.name.trim();
   if (!name) errors.name = { key: 'submit.errors.nameRequired' };
@@ -86,7 +99,7 @@ export function checkJobForm(values: JobFormValues, remainingGpuHours: number | 
 
   // A count too large for any node still has a cost: the preview shows it beside the refusal.
   const countValid = gpuCount !== null && Number.isInteger(gpuCount) && gpuCount >= 1;
-  const gpuHours = !countValid || errors.hours || gpuCount === null || hours === null ? null : gpuHoursFor(gpuCount, hours);
+  const gpuHours = !countValid || errors.hours || gpuCount === null || hours === null ? null : gpuHoursFor(gpuCount, hours, weight);
   const remainingAfter = gpuHours === null || remainingGpuHours === null ? null : Math.round((remainingGpuHours - gpuHours) * GPU_HOUR_FACTOR) / GPU_HOUR_FACTOR;
   const quotaError =
     gpuHours !== null && remainingGpuHours !== null && gpuHours > remainingGpuHours
