@@ -32,6 +32,13 @@ export const router = createRouter({
     { path: '/cluster', name: 'cluster', component: () => import('./pages/ClusterPage.vue'), meta: { requiresAuth: true, title: 'cluster.title' } },
     // Loaded on first visit too: the main bundle stays within its budget.
     { path: '/queue', name: 'queue', component: () => import('./pages/QueuePage.vue'), meta: { requiresAuth: true, title: 'queue.title' } },
+    // A settings page few visit: loaded on first visit.
+    {
+      path: '/settings/tokens',
+      name: 'api-tokens',
+      component: () => import('./pages/ApiTokensPage.vue'),
+      meta: { requiresAuth: true, title: 'apiTokens.title' },
+    },
     { path: '/admin', name: 'admin', component: AdminPage, meta: { requiresAuth: true, requiresAdmin: true, title: 'admin.title' } },
     { path: '/login', name: 'login', component: LoginPage, meta: { guestOnly: true, title: 'auth.signInTitle' } },
     { path: '/register', name: 'register', component: RegisterPage, meta: { guestOnly: true, title: 'auth.registerTitle' } },
