@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   // Generated files are checked against their sources by tests (schema.graphql, web/src/generated).
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.data/**', 'migrations/**', 'web/test-results/**', 'web/src/generated/**'],
+    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.data/**', 'migrations/**', 'web/test-results/**', 'web/src/generated/**', 'cli/src/generated/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

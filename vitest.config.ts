@@ -31,6 +31,21 @@ export default defineConfig({
         },
       },
       {
+        // The command-line client: its pure parts, and the built `gpuaas` run as a child process
+        // against a real server on a fresh PostgreSQL database.
+        extends: true,
+        test: {
+          name: 'cli',
+          root: 'cli',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'codegen/**/*.test.ts'],
+          globalSetup: ['../server/test/global-setup.ts', 'test/build-cli.ts'],
+          setupFiles: ['../server/test/setup.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // Browser tests: Debian's Chromium, driven by playwright-core, against the built app served by a
         // real server on a fresh PostgreSQL database (web/README.md, "Browser tests").
         extends: true,

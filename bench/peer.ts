@@ -73,6 +73,7 @@ export function submitFunctionSql(defaultMonthlyGpuHours: number): string {
     8: 'v_month',
     9: 'v_now',
     10: 'v_default_limit',
+    11: 'v_weight',
   };
   const statement = SUBMIT_SQL.replace(/\$(\d+)/g, (_, n: string) => {
     const name = bound[n];
@@ -88,7 +89,8 @@ declare
   v_id uuid := gen_random_uuid();
   v_now timestamptz := now();
   v_month varchar := to_char(v_now at time zone 'UTC', 'YYYY-MM');
-  v_gpu_hours numeric := bench_submit_job.gpu_count * bench_submit_job.hours;
+  v_weight numeric := 1;
+  v_gpu_hours numeric := bench_submit_job.gpu_count * bench_submit_job.hours * v_weight;
   v_default_limit numeric := ${Number(defaultMonthlyGpuHours)};
   v_rows int;
   v_job jobs;

@@ -45,6 +45,8 @@ import { readPlanBasis } from './modules/scheduler/scheduler.queries.js';
 import { SCHEDULER_SETTINGS_KEY, seedSettings } from './modules/scheduler/scheduler-settings.js';
 import { Scheduler } from './worker/scheduler.js';
 import { ViewerCache } from './modules/auth/viewer-cache.js';
+import { ApiTokenUsage } from './modules/api-tokens/api-token-usage.js';
+import { countLiveApiTokens, touchApiToken } from './modules/api-tokens/api-token.queries.js';
 import { pools } from './modules/cluster/cluster.queries.js';
 import { GpuCatalogue } from './modules/cluster/gpu-catalogue.js';
 import { notify } from './events/job-event.queries.js';
@@ -155,6 +157,10 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       sql,
       viewers: new ViewerCache(config.authCacheMs),
       notifications: new NotificationWriter(config.notifications),
+      apiTokenUsage: new ApiTokenUsage(
+        (tokenId) => touchApiToken(sql, tokenId),
+        (error) => log.warn({ err: error }, "Could not record an API token's last use"),
+      ),
       plans: new PlanCache(() => readPlanBasis(sql, config), log, config.scheduler.planMaxAgeMs, (seconds) =>
         metrics.observePlan(seconds),
       ),
@@ -182,6 +188,8 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
       eventsRelayed: () => relay?.relayed ?? 0,
       wakeupsSent: () => notifier.sent,
       outbox: () => outboxStats(sql),
+      apiTokens: () => countLiveApiTokens(sql),
+      apiTokenRequests: () => deps.apiTokenUsage.requests,
     });
 
     const app = express();
@@ -386,7 +394,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
   const contextOf = async (authorization: string | undefined, locals: RequestLocals, clientAddress: string): Promise<GraphQLContext> => {
     const services = createServices(() => orm.em.fork(), deps);
     const token = bearerToken(authorization);
-    const viewer = token === null ? null : await authenticate(token, deps.tokens, deps.sql, deps.viewers);
+    const viewer = token === null ? null : await authenticate(token, deps.tokens, deps.sql, deps.viewers, deps.apiTokenUsage);
     if (viewer) locals.userId = viewer.id;
     return createContext(locals.requestId, () => locals.log, clientAddress, viewer, services, live, locals);
   };

@@ -4,6 +4,8 @@ import type { Sql } from './db/sql.js';
 import type { PasswordHasher } from './modules/auth/password.js';
 import type { TokenService } from './modules/auth/token.service.js';
 import type { ViewerCache } from './modules/auth/viewer-cache.js';
+import type { ApiTokenUsage } from './modules/api-tokens/api-token-usage.js';
+import { ApiTokenService } from './modules/api-tokens/api-token.service.js';
 import type { JobCountCache } from './modules/jobs/job-count-cache.js';
 import { JobService, type CommitListener } from './modules/jobs/job.service.js';
 import { ClusterService, type ClusterListener } from './modules/cluster/cluster.service.js';
@@ -36,6 +38,8 @@ export interface AppDeps {
   viewers: ViewerCache;
   /** The process's queue plan, shared by every reader of estimates and queues. */
   plans: PlanCache;
+  /** API token use, written at most once a minute per token (see `ApiTokenUsage`). */
+  apiTokenUsage: ApiTokenUsage;
 }
 
 /** The services of one unit of work (a request, an event, a worker step), bound to its EntityManager fork. */
@@ -47,6 +51,7 @@ export interface Services {
   scheduler: SchedulerService;
   notifications: NotificationService;
   usage: UsageService;
+  apiTokens: ApiTokenService;
 }
 
 /**
@@ -65,9 +70,10 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
   let scheduler: SchedulerService | undefined;
   let notifications: NotificationService | undefined;
   let usage: UsageService | undefined;
+  let apiTokens: ApiTokenService | undefined;
   return {
     get users() {
-      return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers));
+      return (users ??= new UserService(unitOfWork(), deps.config, deps.passwords, deps.tokens, deps.events, deps.sql, deps.viewers, deps.apiTokenUsage));
     },
     get quotas() {
       return (quotas ??= new QuotaService(unitOfWork, deps.config, deps.events));
@@ -86,6 +92,9 @@ export function createServices(em: EntityManager | (() => EntityManager), deps: 
     },
     get usage() {
       return (usage ??= new UsageService(deps.sql, deps.config, deps.catalogue));
+    },
+    get apiTokens() {
+      return (apiTokens ??= new ApiTokenService(unitOfWork(), deps.sql, deps.events));
     },
   };
 }

@@ -361,6 +361,31 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await expectAccessible(page, `dashboard with usage history, ${locale}`);
     });
 
+    test(`should pass on the API tokens page: empty, a name error, a new token shown once, the list and a revocation to confirm (${locale})`, async () => {
+      const user = await server.register('a11y-tokens');
+      const page = await pageIn(locale);
+      await signInThroughUi(page, user.email, TEST_PASSWORD);
+      await page.getByTestId('nav-tokens').click();
+      await page.getByTestId('tokens-none').waitFor();
+      await inLocale(page, locale);
+      await expectAccessible(page, `API tokens, none, ${locale}`);
+
+      await page.getByTestId('token-create').click();
+      await page.getByTestId('token-name-error').filter({ hasText: /\S/ }).waitFor();
+      await expectAccessible(page, `API tokens, name error, ${locale}`);
+
+      await page.getByTestId('token-name').fill('laptop');
+      await page.getByTestId('token-create').click();
+      await page.getByTestId('token-created').waitFor();
+      await page.getByTestId('token-row').first().waitFor();
+      await expectAccessible(page, `API tokens, created, ${locale}`);
+
+      await page.getByTestId('token-done').click();
+      await page.getByTestId('token-revoke').first().click();
+      await page.getByTestId('token-confirm').waitFor();
+      await expectAccessible(page, `API tokens, revocation to confirm, ${locale}`);
+    });
+
     test(`should pass on the not-found page, signed out and signed in (${locale})`, async () => {
       const user = await server.register('a11y-missing');
       const page = await pageIn(locale);

@@ -39,6 +39,13 @@ export const router = createRouter({
       component: () => import('./pages/NotificationSettingsPage.vue'),
       meta: { requiresAuth: true, title: 'notificationSettings.title' },
     },
+    // A settings page few visit: loaded on first visit.
+    {
+      path: '/settings/tokens',
+      name: 'api-tokens',
+      component: () => import('./pages/ApiTokensPage.vue'),
+      meta: { requiresAuth: true, title: 'apiTokens.title' },
+    },
     { path: '/admin', name: 'admin', component: AdminPage, meta: { requiresAuth: true, requiresAdmin: true, title: 'admin.title' } },
     { path: '/login', name: 'login', component: LoginPage, meta: { guestOnly: true, title: 'auth.signInTitle' } },
     { path: '/register', name: 'register', component: RegisterPage, meta: { guestOnly: true, title: 'auth.registerTitle' } },

@@ -4,6 +4,7 @@ import { Migration20261202174459_gpu_inventory } from '../../../migrations/Migra
 import { Migration20261202190000_scheduler } from '../../../migrations/Migration20261202190000_scheduler.js';
 import { Migration20261206100000_usage } from '../../../migrations/Migration20261206100000_usage.js';
 import { Migration20261206110000_notifications } from '../../../migrations/Migration20261206110000_notifications.js';
+import { Migration20261206120000_api_tokens } from '../../../migrations/Migration20261206120000_api_tokens.js';
 
 /**
  * Every migration, in order. Listed statically so the same code runs from TypeScript sources
@@ -15,4 +16,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202190000_scheduler', class: Migration20261202190000_scheduler },
   { name: 'Migration20261206100000_usage', class: Migration20261206100000_usage },
   { name: 'Migration20261206110000_notifications', class: Migration20261206110000_notifications },
+  { name: 'Migration20261206120000_api_tokens', class: Migration20261206120000_api_tokens },
 ];

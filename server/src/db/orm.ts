@@ -1,5 +1,6 @@
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, defineConfig, type Options } from '@mikro-orm/postgresql';
+import { ApiToken } from '../modules/api-tokens/api-token.entity.js';
 import { AuthAttempt } from '../modules/auth/auth-attempt.entity.js';
 import { GpuAllocation } from '../modules/cluster/gpu-allocation.entity.js';
 import { GpuNode } from '../modules/cluster/gpu-node.entity.js';
@@ -16,7 +17,7 @@ import { MIGRATIONS_DIR } from '../paths.js';
 import { migrationsList } from './migrations.js';
 
 
-export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, GpuNode, GpuAllocation,
+export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, GpuNode, GpuAllocation, ApiToken,
   Notification, NotificationDelivery, NotificationPreference, Webhook];
 
 /** MikroORM's options for a database URL. No global context: every unit of work forks. */

@@ -9,6 +9,7 @@ import {
   GpuSlotResolver,
   JobAllocationResolver,
 } from '../modules/cluster/cluster.resolver.js';
+import { ApiTokenResolver } from '../modules/api-tokens/api-token.resolver.js';
 import { JobResolver } from '../modules/jobs/job.resolver.js';
 import { JobEstimateResolver, SchedulerResolver } from '../modules/scheduler/scheduler.resolver.js';
 import { QuotaResolver } from '../modules/quotas/quota.resolver.js';
@@ -21,7 +22,7 @@ import { authChecker } from './auth-checker.js';
 export function buildGraphQLSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver,
-      SchedulerResolver, JobEstimateResolver, UsageResolver, NotificationResolver],
+      SchedulerResolver, JobEstimateResolver, UsageResolver, ApiTokenResolver, NotificationResolver],
     authChecker,
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validate: false,

@@ -127,8 +127,8 @@ export class GraphQLWebSocketServer {
   }
 
   /**
-   * Closes every open socket whose token is older than its user's current version, or whose
-   * user is gone. Revocations are normally announced to every process at once (`revoke`); this
+   * Closes every open socket whose token is older than its user's current version, whose user is
+   * gone, or whose API token was revoked or has expired. Revocations are normally announced to every process at once (`revoke`); this
    * periodic check covers an announcement that was lost (say, the process that made the change
    * crashed between its commit and its NOTIFY).
    */
@@ -136,15 +136,25 @@ export class GraphQLWebSocketServer {
     return this.closeStale([...this.byUser.keys()]);
   }
 
-  /** Closes the sockets of `userIds` whose tokens are no longer current, with one query. */
+  /** Closes the sockets of `userIds` whose tokens are no longer current, with one query (two with API tokens). */
   private async closeStale(userIds: string[]): Promise<number> {
     if (userIds.length === 0) return 0;
     const { orm, deps } = this.parts;
-    const current = await createServices(orm.em.fork(), deps).users.tokenVersions(userIds);
+    const services = createServices(orm.em.fork(), deps);
+    const apiTokenIds: string[] = [];
+    for (const userId of userIds) {
+      for (const extra of this.byUser.get(userId) ?? []) if (extra.viewer!.apiTokenId !== undefined) apiTokenIds.push(extra.viewer!.apiTokenId);
+    }
+    const [current, liveApiTokens] = await Promise.all([
+      services.users.tokenVersions(userIds),
+      apiTokenIds.length === 0 ? new Set<string>() : services.apiTokens.live(apiTokenIds),
+    ]);
     let closed = 0;
     for (const userId of userIds) {
       for (const extra of this.byUser.get(userId) ?? []) {
-        if (current.get(userId) !== extra.viewer!.tokenVersion) {
+        const { tokenVersion, apiTokenId } = extra.viewer!;
+        // A socket opened with an API token also closes when that token is revoked or expires.
+        if (current.get(userId) !== tokenVersion || (apiTokenId !== undefined && !liveApiTokens.has(apiTokenId))) {
           extra.socket.close(WebSocketCloseCode.Forbidden, 'Token revoked');
           closed += 1;
         }
@@ -168,8 +178,8 @@ export class GraphQLWebSocketServer {
   }
 
   /**
-   * Closes the sockets of `userId` opened with a token older than the user's current version
-   * (the revocation was announced by whichever process made it).
+   * Closes the sockets of `userId` opened with a token older than the user's current version, or
+   * with an API token since revoked (the revocation was announced by whichever process made it).
    */
   async revoke(userId: string): Promise<void> {
     if (this.byUser.has(userId)) await this.closeStale([userId]);

@@ -20,6 +20,10 @@ export interface MetricSources {
   eventsRelayed: () => number;
   /** Wake-ups this process sent after commits. */
   wakeupsSent: () => number;
+  /** Live API tokens of every user (read from PostgreSQL). */
+  apiTokens: () => Promise<number>;
+  /** Requests this process authenticated with an API token since start. */
+  apiTokenRequests: () => number;
   /** The notification outbox's pending rows by channel. */
   outbox?: () => Promise<OutboxStats[]>;
 }
@@ -204,6 +208,24 @@ export class Metrics {
       collect() {
         this.reset();
         this.inc(sources.eventsRelayed());
+      },
+    });
+    new Gauge({
+      name: 'gpuaas_api_tokens',
+      help: 'Live personal API tokens (neither revoked nor expired), of every user',
+      registers: [registry],
+      aggregator: 'first',
+      async collect() {
+        this.set(await sources.apiTokens());
+      },
+    });
+    new Counter({
+      name: 'gpuaas_api_token_requests_total',
+      help: 'Requests and WebSocket connections authenticated with a personal API token',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(sources.apiTokenRequests());
       },
     });
     new Counter({

@@ -47,4 +47,28 @@ describe('the token users cache', () => {
     expect(small.size).toBeLessThanOrEqual(2);
     expect(small.get('c')?.id).toBe('c');
   });
+
+  it('should keep an API token by its hash until its user is forgotten, its age passes or it expires', () => {
+    const cache = new ViewerCache(60_000);
+    const a = { ...viewer('a'), apiTokenId: 't1', apiTokenExpiresAt: new Date(30_000) };
+    const b = { ...viewer('b'), apiTokenId: 't2', apiTokenExpiresAt: null };
+    cache.setByApiToken('h1', a, cache.ticket(), 0);
+    cache.setByApiToken('h2', b, cache.ticket(), 0);
+    expect(cache.getByApiToken('h1', 29_999)?.apiTokenId).toBe('t1');
+    expect(cache.getByApiToken('h1', 30_000)).toBeUndefined();
+    expect(cache.getByApiToken('h2', 59_999)?.apiTokenId).toBe('t2');
+    cache.forget('b');
+    expect(cache.getByApiToken('h2', 1)).toBeUndefined();
+    cache.setByApiToken('h2', b, cache.ticket(), 0);
+    cache.clear();
+    expect(cache.getByApiToken('h2', 1)).toBeUndefined();
+  });
+
+  it('should not keep an API token read before a revocation announced meanwhile', () => {
+    const cache = new ViewerCache(60_000);
+    const ticket = cache.ticket();
+    cache.forget('a');
+    cache.setByApiToken('h1', { ...viewer('a'), apiTokenId: 't1' }, ticket);
+    expect(cache.getByApiToken('h1')).toBeUndefined();
+  });
 });

@@ -6,6 +6,10 @@ import { authErrors } from './auth.errors.js';
 export interface Viewer extends UserRecord {
   /** The user's token version the request was authenticated with. */
   tokenVersion: number;
+  /** Set when the request was authenticated by an API token (not a login): that token's id. */
+  apiTokenId?: string;
+  /** That API token's expiry (null: never). */
+  apiTokenExpiresAt?: Date | null;
 }
 
 /** Returns the viewer, or fails with UNAUTHENTICATED when the request carries no valid token. */

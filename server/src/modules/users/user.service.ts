@@ -15,6 +15,10 @@ import { credentialsOf, tokenVersions } from './user.queries.js';
 import type { SqlRunner } from '../../db/sql.js';
 import { isPlausibleEmail, normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
 import { badUserInput } from '../../errors/app-error.js';
+import { ApiToken } from '../api-tokens/api-token.entity.js';
+import type { ApiTokenUsage } from '../api-tokens/api-token-usage.js';
+import { authenticateApiToken, requirePasswordSession } from '../api-tokens/api-token.service.js';
+import { isApiToken } from '../api-tokens/api-token.secret.js';
 
 /** A signed-in session: the token and its user. */
 export interface Session {
@@ -39,6 +43,7 @@ export class UserService {
     private readonly revocations: RevocationListener,
     private readonly sql: SqlRunner,
     private readonly viewers: ViewerCache = new ViewerCache(0),
+    private readonly apiTokenUsage?: ApiTokenUsage,
   ) {
     this.limiter = new RateLimiter(em, config.limits);
   }
@@ -91,7 +96,7 @@ export class UserService {
     return this.session(user);
   }
 
-  /** Revokes every token of the viewer, this one included ("sign out everywhere"). */
+  /** Revokes every token of the viewer, this one and every API token included ("sign out everywhere"). */
   async logoutEverywhere(viewer: Viewer | null): Promise<boolean> {
     const v = requireViewer(viewer);
     await this.bumpTokenVersion(v.id);
@@ -99,11 +104,12 @@ export class UserService {
   }
 
   /**
-   * Changes the viewer's password after checking the current one; every other token is revoked
-   * and a new session is returned.
+   * Changes the viewer's password after checking the current one; every other token, API tokens
+   * included, is revoked and a new session is returned. Not with an API token (FORBIDDEN).
    */
   async changePassword(viewer: Viewer | null, currentPassword: string, newPassword: string): Promise<Session> {
     const v = requireViewer(viewer);
+    requirePasswordSession(v, 'change the password');
     const user = await this.users.findOne({ id: v.id });
     if (!user || !(await this.passwords.verify(currentPassword, user.passwordHash))) {
       throw badUserInput('currentPassword', 'is not your current password');
@@ -111,14 +117,19 @@ export class UserService {
     validatePassword(newPassword, user.email);
     user.passwordHash = await this.passwords.hash(newPassword);
     user.tokenVersion += 1;
+    // Revoked first, in its own statement: should the version's write fail, more is revoked, never less.
+    await this.em.getRepository(ApiToken).revokeAll(user.id);
     await this.em.flush();
     this.revocations.revoked(user.id);
     return this.session(user);
   }
 
-  /** Sets a user's role (admins only); the user's tokens are revoked, so a demotion bites at once. */
+  /**
+   * Sets a user's role (admins only, and not with an API token); the user's tokens are revoked,
+   * so a demotion bites at once.
+   */
   async setRole(viewer: Viewer | null, userId: string, role: Role): Promise<User> {
-    requireAdmin(viewer);
+    requirePasswordSession(requireAdmin(viewer), 'change a role');
     const user = isUuid(userId) ? await this.users.findOne({ id: userId }) : null;
     if (!user) throw userErrors.notFound();
     if (user.role !== role) {
@@ -133,6 +144,8 @@ export class UserService {
   private async bumpTokenVersion(userId: string): Promise<void> {
     const user = await this.users.findOneOrFail({ id: userId });
     user.tokenVersion += 1;
+    // Revoked first, in its own statement: should the version's write fail, more is revoked, never less.
+    await this.em.getRepository(ApiToken).revokeAll(userId);
     await this.em.flush();
     this.revocations.revoked(userId);
   }
@@ -149,7 +162,7 @@ export class UserService {
    * everywhere: all bump the version); a token newer than the cached user makes it read again.
    */
   authenticate(token: string): Promise<Viewer | null> {
-    return authenticate(token, this.tokens, this.sql, this.viewers);
+    return authenticate(token, this.tokens, this.sql, this.viewers, this.apiTokenUsage);
   }
 
   /**
@@ -233,7 +246,14 @@ export class UserService {
  * `UserService.authenticate` without a unit of work: a request's token check needs only the
  * process's token keys, its user cache and the pool.
  */
-export async function authenticate(token: string, tokens: TokenService, sql: SqlRunner, viewers: ViewerCache): Promise<Viewer | null> {
+export async function authenticate(
+  token: string,
+  tokens: TokenService,
+  sql: SqlRunner,
+  viewers: ViewerCache,
+  apiTokenUsage?: ApiTokenUsage,
+): Promise<Viewer | null> {
+  if (isApiToken(token)) return authenticateApiToken(token, sql, viewers, apiTokenUsage);
   const claims = await tokens.verify(token);
   if (!claims || !isUuid(claims.userId)) return null;
   let user = viewers.get(claims.userId);
