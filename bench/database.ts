@@ -68,6 +68,9 @@ export async function createScenarioDatabase(server: DatabaseServer, scenario: s
     await orm.close();
   }
   const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // Dropping the database ends whatever connection a sampler still has in flight (57P01): expected
+  // at the end of a cell, and no reason to bring the whole run down.
+  pool.on('error', () => {});
   return {
     url,
     pool,
