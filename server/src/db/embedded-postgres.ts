@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -29,6 +29,29 @@ async function makeTraversable(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses a data folder that a running PostgreSQL holds (its `postmaster.pid` names a live
+ * process): another gpuaas, or one that was killed before it could stop its database. A stale
+ * file of a process that is gone is left to PostgreSQL, which removes it itself.
+ */
+function refuseFolderInUse(dataDir: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
+  }
+  throw new Error(
+    `the data folder ${dataDir} is in use by a running PostgreSQL (pid ${pid}): stop it (kill ${pid}), or set DATA_DIR to another folder`,
+  );
+}
+
 /** Asks the OS for a free TCP port on the loopback interface. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -53,7 +76,15 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   await mkdir(path.dirname(dataDir), { recursive: true });
   if (process.getuid?.() === 0) await makeTraversable(path.dirname(dataDir));
+  refuseFolderInUse(dataDir);
   const port = await freePort();
+  // The server's last lines, to say why it did not start (the package rejects without a reason).
+  const recent: string[] = [];
+  const remember = (message: string) => {
+    recent.push(message.trim());
+    if (recent.length > 5) recent.shift();
+    log(message);
+  };
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -69,11 +100,18 @@ export async function startEmbeddedPostgres(
       '-c', 'max_connections=200',
       ...(fast ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : []),
     ],
-    onLog: log,
-    onError: (e) => log(String(e)),
+    onLog: remember,
+    onError: (e) => remember(String(e)),
   });
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
-  await server.start();
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (error) {
+    if (error instanceof Error) throw error;
+    throw new Error(`the embedded PostgreSQL in ${dataDir} did not start${recent.length > 0 ? `: ${recent.join(' | ')}` : ''}`, {
+      cause: error,
+    });
+  }
   const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   return { url: urlFor('postgres'), urlFor, stop: () => server.stop() };
 }
