@@ -132,10 +132,8 @@ function referenceRun(input: PlanInput, likely: boolean): { starts: Map<string, 
       if (head === undefined) break;
       if (input.backfill) {
         const shadow = Math.min(...up.map((n) => fitTime(n, head.gpuCount)));
-        // The head's node: the first by name to fit it at the shadow time. Backfills go elsewhere when they fit there.
-        const headNode = up.find((n) => fitTime(n, head.gpuCount) === shadow);
         for (const job of waiting.slice(1)) {
-          const node = up.filter((n) => n !== headNode && free(n) >= job.gpuCount).sort((a, b) => free(a) - free(b) || byName(a, b))[0] ?? bestFit(job.gpuCount);
+          const node = bestFit(job.gpuCount);
           if (node !== undefined && t + job.limitMs <= shadow) start(job, node);
         }
       }

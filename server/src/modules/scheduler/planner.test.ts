@@ -76,21 +76,6 @@ describe('EASY backfill', () => {
   const busy = { nodes: [node('a', 8)], running: [running('r', 'a', 6, NOW + 2 * HOUR)] };
   const head = job('head', { gpuCount: 4, approvedAt: NOW - 10 * MINUTE });
 
-  it("should backfill onto another node than the one the head is planned on, where the job fits as well", () => {
-    // The 4-GPU head is planned on a (free in 2 h, before b in 3 h). A 2-GPU job fits best on a's 2
-    // free GPUs, but b's 3 take it too: there it cannot hold up the head should a free early.
-    const nodes = [node('a', 8), node('b', 8)];
-    const held = [running('ra', 'a', 6, NOW + 2 * HOUR), running('rb', 'b', 5, NOW + 3 * HOUR)];
-    const short = job('short', { gpuCount: 2, limitMs: HOUR, likelyMs: HOUR });
-    const result = plan(input({ nodes, running: held, waiting: [head, short] }));
-    expect(result.startNow).toEqual(['short']);
-    expect(answerOf(result, 'short').plannedNodeId).toBe('b');
-    expect(answerOf(result, 'head')).toMatchObject({ startBy: NOW + 2 * HOUR, plannedNodeId: 'a' });
-    // With no other node to take it, it goes on the head's node.
-    const alone = plan(input({ ...busy, waiting: [head, short] }));
-    expect(answerOf(alone, 'short').plannedNodeId).toBe('a');
-  });
-
   it('should start a short job now when it ends before the head could start', () => {
     const short = job('short', { gpuCount: 2, limitMs: HOUR, likelyMs: HOUR });
     const result = plan(input({ ...busy, waiting: [head, short] }));

@@ -251,15 +251,6 @@ class FreeIndex {
     return NONE;
   }
 
-  /** The node best fit for `need` GPUs now other than `except`, or NONE; `free` is `except`'s count. */
-  bestFitExcept(need: number, except: number, free: number): number {
-    if (except === NONE) return this.bestFit(need);
-    this.remove(except, free);
-    const node = this.bestFit(need);
-    this.add(except, free);
-    return node;
-  }
-
   /** The most GPUs free on one node (0 when none is). */
   largest(): number {
     for (let free = this.maxFree; free > 0; free -= 1) if (this.sizes[free]! > 0) return free;
@@ -417,15 +408,6 @@ class ShadowTimes {
     return this.trees[this.needs.indexOf(need)]![1]!;
   }
 
-  /** The node that has `need` GPUs free earliest (the lowest rank of those tied), or NONE when none ever does. */
-  nodeOf(need: number): number {
-    const tree = this.trees[this.needs.indexOf(need)]!;
-    if (tree[1] === Infinity) return NONE;
-    let at = 1;
-    while (at < this.leaves) at = tree[2 * at] === tree[at] ? 2 * at : 2 * at + 1;
-    return at - this.leaves;
-  }
-
   /** Sets a node's fit time for the `index`-th need; ancestors stop changing where the minimum does. */
   set(index: number, node: number, time: number): void {
     const tree = this.trees[index]!;
@@ -533,24 +515,15 @@ class Simulation {
    * Step b, EASY backfill: a job behind the head starts now when it fits in GPUs free now and its
    * time limit ends by the head's shadow time, so it is gone before the head could start and never
    * delays it. Jobs are taken in queue order, each the first that fits the largest free block and
-   * the time left before the shadow, placed by best fit off the head's planned node when another
-   * node takes it; the pass ends when none does. The head itself never
+   * the time left before the shadow; the pass ends when none does. The head itself never
    * qualifies: it is larger than every free block, or step a would have started it.
    */
   private backfill(candidates: BackfillCandidates): void {
     let largest = this.fits.largest();
     if (largest === 0) return;
-    const need = this.queue[this.head]!.gpus;
-    const room = this.shadows!.of(need) - this.clock;
-    // The head is planned on the node that frees enough GPUs first. A backfilled job ends by its
-    // limit before then, but jobs end before their limits: one placed on another node, where it
-    // fits as well, cannot hold up the head should that node free early. So it goes elsewhere
-    // when it can.
-    const headNode = this.shadows!.nodeOf(need);
+    const room = this.shadows!.of(this.queue[this.head]!.gpus) - this.clock;
     for (let job = candidates.first(largest, room); job !== NONE; job = candidates.first(largest, room)) {
-      const gpus = this.queue[job]!.gpus;
-      const elsewhere = headNode === NONE ? NONE : this.fits.bestFitExcept(gpus, headNode, this.free[headNode]!);
-      this.start(job, elsewhere !== NONE ? elsewhere : this.fits.bestFit(gpus));
+      this.start(job, this.fits.bestFit(this.queue[job]!.gpus));
       largest = this.fits.largest();
       if (largest === 0) return;
     }
