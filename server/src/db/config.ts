@@ -4,4 +4,4 @@ import { ormOptions } from './orm.js';
 
 const { databaseUrl } = loadConfig();
 if (databaseUrl === undefined) throw new Error('Set DATABASE_URL to a scratch database to create migrations');
-export default ormOptions(databaseUrl);
+export default ormOptions(databaseUrl, 10, undefined, { writeSnapshot: true });

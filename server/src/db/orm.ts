@@ -21,7 +21,17 @@ export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, G
   Notification, NotificationDelivery, NotificationPreference, Webhook];
 
 /** MikroORM's options for a database URL. No global context: every unit of work forks. */
-export function ormOptions(clientUrl: string, poolMax = 10, log: (message: string) => void = () => {}): Options {
+export function ormOptions(
+  clientUrl: string,
+  poolMax = 10,
+  log: (message: string) => void = () => {},
+  /**
+   * Whether migrating rewrites `migrations/.snapshot-gpuaas.json`: only when creating migrations
+   * (the CLI's config). A running server never writes into the source tree, which may be
+   * read-only, and whose newer file would make `npm start` rebuild the server each time.
+   */
+  { writeSnapshot = false }: { writeSnapshot?: boolean } = {},
+): Options {
   return defineConfig({
     clientUrl,
     logger: log,
@@ -35,6 +45,7 @@ export function ormOptions(clientUrl: string, poolMax = 10, log: (message: strin
       path: MIGRATIONS_DIR,
       pathTs: MIGRATIONS_DIR,
       migrationsList,
+      snapshot: writeSnapshot,
       snapshotName: '.snapshot-gpuaas',
       transactional: true,
       allOrNothing: true,
