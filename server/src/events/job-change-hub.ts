@@ -1,55 +1,23 @@
 import type { Viewer } from '../modules/auth/viewer.js';
 import { Role } from '../modules/users/user.entity.js';
 import type { JobChange } from './job-change.js';
+import { QueuedSubscriber } from './queued-subscriber.js';
 
 /** Most changes queued for one slow subscriber before its subscription is ended. */
 export const MAX_QUEUED_CHANGES = 10_000;
 
-/** One subscription's queue of changes, consumed as an async iterator by graphql-ws. */
-class Subscriber implements AsyncIterableIterator<JobChange> {
-  private readonly queue: JobChange[] = [];
-  private waiting: ((result: IteratorResult<JobChange>) => void) | undefined;
-  private done = false;
-
+/** One subscription to job changes: a viewer's, of one job or of all they may see. */
+class Subscriber extends QueuedSubscriber<JobChange> {
   constructor(
     readonly viewer: Viewer,
     readonly jobId: string | null,
-    private readonly onEnd: (s: Subscriber) => void,
-  ) {}
-
-  push(change: JobChange): void {
-    if (this.done || (this.jobId !== null && change.jobId !== this.jobId)) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: change, done: false });
-    } else if (this.queue.push(change) > MAX_QUEUED_CHANGES) {
-      // A client that cannot keep up is cut off rather than let memory grow without bound;
-      // it refetches on reconnect.
-      void this.return();
-    }
+    onEnd: (s: Subscriber) => void,
+  ) {
+    super(MAX_QUEUED_CHANGES, onEnd as (s: QueuedSubscriber<JobChange>) => void);
   }
 
-  next(): Promise<IteratorResult<JobChange>> {
-    const value = this.queue.shift();
-    if (value !== undefined) return Promise.resolve({ value, done: false });
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  return(): Promise<IteratorResult<JobChange>> {
-    if (!this.done) {
-      this.done = true;
-      this.queue.length = 0;
-      this.onEnd(this);
-      this.waiting?.({ value: undefined, done: true });
-      this.waiting = undefined;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<JobChange> {
-    return this;
+  override push(change: JobChange): void {
+    if (this.jobId === null || change.jobId === this.jobId) super.push(change);
   }
 }
 

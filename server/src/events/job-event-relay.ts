@@ -8,6 +8,7 @@ import type { JobChange } from './job-change.js';
 import type { JobChangeHub } from './job-change-hub.js';
 import { eventHead, eventsAfter, type EventCursor, type EventRow } from './job-event.queries.js';
 import { NotificationListener } from './notification-listener.js';
+import { SerialReader } from './serial-reader.js';
 
 /** What the relay tells besides job changes, from whichever process they came. */
 export interface RelayListeners {
@@ -48,8 +49,10 @@ export class JobEventRelay {
   private cursor: EventCursor | undefined;
   private listener: NotificationListener | undefined;
   private poll: NodeJS.Timeout | undefined;
-  private reading: Promise<void> | undefined;
-  private again = false;
+  private readonly reader = new SerialReader(
+    () => this.readAll(),
+    (error) => this.log.error({ err: error }, 'Reading job events failed'),
+  );
   private stopped = false;
   /** Events relayed since start (for metrics and tests). */
   relayed = 0;
@@ -93,20 +96,7 @@ export class JobEventRelay {
 
   /** Asks for a read: starts one, or queues exactly one more after the running one. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = this.readAll()
-      .catch((error) => this.log.error({ err: error }, 'Reading job events failed'))
-      .finally(() => {
-        this.reading = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    if (!this.stopped) this.reader.wake();
   }
 
   private async readAll(): Promise<void> {
@@ -160,7 +150,7 @@ export class JobEventRelay {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poll);
-    await this.reading;
+    await this.reader.settled();
     await this.listener?.stop();
   }
 }

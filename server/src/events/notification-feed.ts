@@ -2,55 +2,21 @@ import type { Logger } from '../logger.js';
 import type { SqlRunner } from '../db/sql.js';
 import type { NotificationRecord } from '../modules/notifications/notification.repository.js';
 import { notificationHead, notificationsAfter, type NotificationCursor } from '../modules/notifications/outbox.queries.js';
+import { QueuedSubscriber } from './queued-subscriber.js';
+import { SerialReader } from './serial-reader.js';
 
 /** Most notifications queued for one slow subscriber before its subscription is ended. */
 const MAX_QUEUED = 1000;
 /** Notifications read per query. */
 const BATCH = 1000;
 
-/** One `notificationReceived` subscription's queue, consumed as an async iterator by graphql-ws. */
-class NotificationSubscriber implements AsyncIterableIterator<NotificationRecord> {
-  private readonly queue: NotificationRecord[] = [];
-  private waiting: ((result: IteratorResult<NotificationRecord>) => void) | undefined;
-  private done = false;
-
+/** One `notificationReceived` subscription: a user's. */
+class NotificationSubscriber extends QueuedSubscriber<NotificationRecord> {
   constructor(
     readonly userId: string,
-    private readonly onEnd: (s: NotificationSubscriber) => void,
-  ) {}
-
-  push(n: NotificationRecord): void {
-    if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: n, done: false });
-    } else if (this.queue.push(n) > MAX_QUEUED) {
-      // A client that cannot keep up is cut off; it refetches the list on reconnect.
-      void this.return();
-    }
-  }
-
-  next(): Promise<IteratorResult<NotificationRecord>> {
-    const value = this.queue.shift();
-    if (value !== undefined) return Promise.resolve({ value, done: false });
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
-  }
-
-  return(): Promise<IteratorResult<NotificationRecord>> {
-    if (!this.done) {
-      this.done = true;
-      this.queue.length = 0;
-      this.onEnd(this);
-      this.waiting?.({ value: undefined, done: true });
-      this.waiting = undefined;
-    }
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<NotificationRecord> {
-    return this;
+    onEnd: (s: NotificationSubscriber) => void,
+  ) {
+    super(MAX_QUEUED, onEnd as (s: QueuedSubscriber<NotificationRecord>) => void);
   }
 }
 
@@ -64,8 +30,10 @@ class NotificationSubscriber implements AsyncIterableIterator<NotificationRecord
 export class NotificationFeed {
   private readonly byUser = new Map<string, Set<NotificationSubscriber>>();
   private cursor: NotificationCursor | undefined;
-  private reading: Promise<void> | undefined;
-  private again = false;
+  private readonly reader = new SerialReader(
+    () => this.readAll(),
+    (error) => this.log.error({ err: error }, 'Reading notifications failed'),
+  );
   private poll: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Notifications handed to subscribers since start (for metrics and tests). */
@@ -105,20 +73,7 @@ export class NotificationFeed {
 
   /** Asks for a read: starts one, or queues exactly one more after the running one. */
   wake(): void {
-    if (this.stopped || this.cursor === undefined) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = this.readAll()
-      .catch((error) => this.log.error({ err: error }, 'Reading notifications failed'))
-      .finally(() => {
-        this.reading = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    if (!this.stopped && this.cursor !== undefined) this.reader.wake();
   }
 
   private async readAll(): Promise<void> {
@@ -145,7 +100,7 @@ export class NotificationFeed {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.poll);
-    await this.reading;
+    await this.reader.settled();
     this.closeAll();
   }
 }
