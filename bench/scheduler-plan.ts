@@ -53,7 +53,7 @@ function inventory(shape: PlanningShape): PlanNode[] {
  * GPUs are held and the rest is free in scattered blocks, as on a busy cluster; each on a random
  * node with room for it, started up to its whole limit ago, its likely end 30–100 % into its limit.
  */
-function runningJobs(random: Random, nodes: readonly PlanNode[], count: number): PlanRunning[] {
+function runningJobs(random: Random, nodes: readonly PlanNode[], count: number, owners: number): PlanRunning[] {
   const free = new Map(nodes.map((n) => [n.id, n.gpuCount]));
   const sizes = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 4, 4, 4, 8];
   const jobs: PlanRunning[] = [];
@@ -70,14 +70,14 @@ function runningJobs(random: Random, nodes: readonly PlanNode[], count: number):
       gpuCount,
       endBy: startedAt + limit,
       likelyEnd: startedAt + Math.round(limit * (0.3 + 0.7 * random())),
+      ownerId: `owner-${Math.floor(random() * owners)}`,
     });
   }
   return jobs;
 }
 
 /** APPROVED jobs of 1, 2, 4 or 8 GPUs, priorities 0–2, owners with random fair shares, approved over the last day. */
-function waitingJobs(random: Random, shape: PlanningShape): PlanWaiting[] {
-  const shares = Array.from({ length: shape.owners }, () => random() * 1.2);
+function waitingJobs(random: Random, shape: PlanningShape, shares: readonly number[]): PlanWaiting[] {
   return Array.from({ length: shape.waiting }, (_, i) => {
     const owner = Math.floor(random() * shape.owners);
     const limit = limitMs(random);
@@ -102,7 +102,15 @@ function waitingJobs(random: Random, shape: PlanningShape): PlanWaiting[] {
 export function planningInput(shape: PlanningShape = PLANNING_SHAPE, seed = SEED, backfill = true): PlanInput {
   const random = seeded(seed);
   const nodes = inventory(shape);
-  return { now: NOW, nodes, running: runningJobs(random, nodes, shape.running), waiting: waitingJobs(random, shape), backfill };
+  // Monthly limits of 500–5,000 GPU-hours, used in proportion to each owner's share: the likely
+  // run moves those shares as jobs run, as the servers' plans do.
+  const limits = Array.from({ length: shape.owners }, () => 500 + Math.floor(random() * 4500));
+  const shares = limits.map(() => random() * 1.2);
+  const running = runningJobs(random, nodes, shape.running, shape.owners);
+  const owners = new Map(limits.map((limit, i) => [`owner-${i}`, { used: shares[i]! * limit, limit }]));
+  return {
+    now: NOW, nodes, running, waiting: waitingJobs(random, shape, shares), backfill, forecast: { msPerHour: HOUR_MS, owners },
+  };
 }
 
 /** Milliseconds of each of `repetitions` plans of `input`, after `warmup` unmeasured ones (so V8 has optimized the code). */

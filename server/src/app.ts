@@ -284,7 +284,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
         planned: (seconds) => metrics.observePlan(seconds),
         started: (gpuType, kind) => metrics.countSchedulerStart(gpuType, kind),
         leading: (leader) => metrics.setSchedulerLeader(leader),
-      });
+      }, (listener) => (deps.events as CommitNotifier).onLocalChange(listener));
       await scheduler.start();
     }
     log.info({ url, role }, 'gpuaas started');

@@ -16,6 +16,8 @@ export const PROGRESS_ONLY = 'progress';
 
 /** What a commit changed: jobs' states (or priorities, or anything the queue sees), or only progress. */
 export type CommitKind = 'transition' | 'progress';
+/** What a commit of this process changed, as its local listeners hear it. */
+export type LocalChange = CommitKind | 'cluster' | 'settings';
 /** The channel that carries the id of a user whose tokens were just revoked. */
 export const REVOCATIONS_CHANNEL = 'token_revocations';
 /** The channel that says "the GPU inventory changed" (nodes added, removed, drained, resized). */
@@ -46,7 +48,7 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
   private transition = false;
   private stopped = false;
   private sending: Promise<void> | undefined;
-  private readonly local: (() => void)[] = [];
+  private readonly local: ((change: LocalChange) => void)[] = [];
   private readonly localRevocations: ((userId: string) => void)[] = [];
   /** Wake-ups sent (for metrics and tests). */
   sent = 0;
@@ -62,10 +64,10 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
 
   /**
    * Also tells `listener`, synchronously, of every commit of this process that changes jobs, the
-   * inventory or the scheduler's settings: this process's own readers see their writes at once,
-   * before any wake-up has gone round.
+   * inventory or the scheduler's settings, and of which kind: this process's own readers see their
+   * writes at once, before any wake-up has gone round.
    */
-  onLocalChange(listener: () => void): void {
+  onLocalChange(listener: (change: LocalChange) => void): void {
     this.local.push(listener);
   }
 
@@ -74,8 +76,8 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
     this.localRevocations.push(listener);
   }
 
-  private changedHere(): void {
-    for (const listener of this.local) listener();
+  private changedHere(change: LocalChange): void {
+    for (const listener of this.local) listener(change);
   }
 
   /** Announces, after its commit, that `userId`'s tokens were revoked (rare: not coalesced). */
@@ -96,13 +98,13 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
 
   /** Announces, after its commit, a change of the inventory (rare: not coalesced). */
   clusterChanged(): void {
-    this.changedHere();
+    this.changedHere('cluster');
     this.send(CLUSTER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, 'Could not announce an inventory change'));
   }
 
   /** Announces, after its commit, a change of the scheduler's settings (rare: not coalesced). */
   schedulerChanged(): void {
-    this.changedHere();
+    this.changedHere('settings');
     this.send(SCHEDULER_CHANNEL).catch((error: unknown) => this.log.warn({ err: error }, "Could not announce the scheduler's new settings"));
   }
 
@@ -122,7 +124,7 @@ export class CommitNotifier implements CommitListener, RevocationListener, Clust
    */
   committed(kind: CommitKind = 'transition'): void {
     if (kind === 'transition') this.transition = true;
-    this.changedHere();
+    this.changedHere(kind);
     if (!this.enabled || this.stopped) return;
     if (this.inFlight) {
       this.again = true;

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppError } from '../errors/app-error.js';
-import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, PROGRESS_ONLY, SCHEDULER_CHANNEL } from '../events/commit-notifier.js';
+import { CLUSTER_CHANNEL, JOB_CHANGES_CHANNEL, PROGRESS_ONLY, SCHEDULER_CHANNEL, type LocalChange } from '../events/commit-notifier.js';
 import { NotificationListener } from '../events/notification-listener.js';
 import type { Logger } from '../logger.js';
 import { Job } from '../modules/jobs/job.entity.js';
@@ -43,10 +43,15 @@ const START_BATCH = 50;
 /** Most starts one pass makes before planning again. */
 const MAX_STARTS_PER_PASS = 1000;
 /**
- * Wake-ups closer together than this share one pass: a burst of submissions or ends is planned
- * once, and GPUs an end frees are started within about this much (plus the NOTIFY's coalescing).
+ * Wake-ups closer together than the pass gap share one pass, so a burst of submissions or ends is
+ * planned once. The gap is a few times what the last pass took, between these bounds: a short
+ * queue replans within a few milliseconds of an end (GPUs an end frees are started about that
+ * soon), and a long one, whose passes cost more, at most PASS_GAP_MAX_MS apart, which bounds the
+ * scheduler's share of a core to about 1 / (1 + PASS_GAP_FACTOR).
  */
-const MIN_PASS_GAP_MS = 50;
+const PASS_GAP_MIN_MS = 5;
+const PASS_GAP_MAX_MS = 50;
+const PASS_GAP_FACTOR = 3;
 
 interface PlannedStart {
   id: string;
@@ -77,6 +82,8 @@ export class Scheduler {
   private again = false;
   private stopped = false;
   private lastPassAt = 0;
+  /** How long the last pass took, reads and starts included (ms). */
+  private lastPassMs = 0;
   private deferred: NodeJS.Timeout | undefined;
 
   constructor(
@@ -85,6 +92,8 @@ export class Scheduler {
     private readonly databaseUrl: string,
     private readonly log: Logger,
     private readonly observer: SchedulerObserver = {},
+    /** Registers a listener of this process's own commits (`CommitNotifier.onLocalChange`). */
+    private readonly localChanges?: (listener: (change: LocalChange) => void) => void,
   ) {}
 
   private get config() {
@@ -97,6 +106,11 @@ export class Scheduler {
   }
 
   async start(): Promise<void> {
+    // This process's own commits (the simulator's ends, submissions on an all-in-one server) wake
+    // it at once; the NOTIFY below brings other processes' commits.
+    this.localChanges?.((change) => {
+      if (change !== 'progress') this.wake();
+    });
     this.listener = new NotificationListener(
       this.databaseUrl,
       [JOB_CHANGES_CHANNEL, CLUSTER_CHANNEL, SCHEDULER_CHANNEL],
@@ -137,7 +151,7 @@ export class Scheduler {
 
   /**
    * Asks for a pass: starts one, or queues exactly one more after the running one; wake-ups within
-   * MIN_PASS_GAP_MS of the last pass's start share one pass that soon.
+   * the pass gap of the last pass's start share one pass that soon.
    */
   wake(): void {
     if (this.stopped) return;
@@ -145,7 +159,8 @@ export class Scheduler {
       this.again = true;
       return;
     }
-    const wait = this.lastPassAt + MIN_PASS_GAP_MS - Date.now();
+    const gap = Math.min(PASS_GAP_MAX_MS, Math.max(PASS_GAP_MIN_MS, PASS_GAP_FACTOR * this.lastPassMs));
+    const wait = this.lastPassAt + gap - Date.now();
     if (wait > 0) {
       this.deferred ??= setTimeout(() => {
         this.deferred = undefined;
@@ -157,6 +172,7 @@ export class Scheduler {
     this.running = this.pass()
       .catch((error) => this.log.error({ err: error, schedulerId: this.id }, 'Scheduling pass failed'))
       .finally(() => {
+        this.lastPassMs = Date.now() - this.lastPassAt;
         this.running = undefined;
         if (this.again) {
           this.again = false;

@@ -382,6 +382,7 @@ export const en = {
   'estimate.positionOnceApproved': '{ordinal} in the {type} queue once approved',
   'estimate.startBy': 'starts by {time}',
   'estimate.likely': 'likely {time}',
+  'estimate.startByIfNoneAhead': 'by {time} if no job goes ahead of it',
   'estimate.noTime': 'no start time yet',
   'estimate.reasonSeparator': ' — ',
 

@@ -381,6 +381,7 @@ export const fa: Record<MessageKey, string> = {
   'estimate.positionOnceApproved': '{ordinal} در صف {type} پس از تأیید',
   'estimate.startBy': 'شروع حداکثر تا {time}',
   'estimate.likely': 'به احتمال زیاد {time}',
+  'estimate.startByIfNoneAhead': 'تا {time} اگر کاری جلوتر از آن قرار نگیرد',
   'estimate.noTime': 'هنوز زمان شروعی ندارد',
   'estimate.reasonSeparator': ' — ',
 

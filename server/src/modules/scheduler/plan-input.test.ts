@@ -66,17 +66,17 @@ describe('the planner input of a snapshot', () => {
     nodes: [{ id: 'n1', name: 'gpu-1', gpu_type: 'H100', gpu_count: 8, state: 'UP' }],
     running: [
       {
-        id: 'r1', owner_id: 'u1', gpu_type: 'H100', gpu_count: 4, hours: '2', started_at: new Date(NOW - HOUR),
+        id: 'r1', owner_id: 'u1', gpu_type: 'H100', gpu_count: 4, hours: '2', billing_weight: '1', started_at: new Date(NOW - HOUR),
         hours_done: '1', advanced_at: new Date(NOW), node_id: 'n1',
       },
     ],
     waiting: [
       {
-        id: 'w1', owner_id: 'u1', gpu_type: 'H100', gpu_count: 8, hours: '3', status: 'APPROVED' as never, priority: 2,
+        id: 'w1', owner_id: 'u1', gpu_type: 'H100', gpu_count: 8, hours: '3', billing_weight: '2', status: 'APPROVED' as never, priority: 2,
         approved_at: new Date(NOW - 1000), created_at: new Date(NOW - 2000),
       },
     ],
-    owners: [owner('u1', { lim: '10', charged: '4', running: '1', share: 0.5, samples: 5 })],
+    owners: [owner('u1', { lim: '10', charged: '4', running: '1', share: 0.5, samples: 5 }), owner('u2', { lim: null, charged: '0', running: '0' })],
     everyone: { share: 0.8, samples: 30 },
     settings: JSON.stringify({ mode: 'AUTO', autoApproveMaxGpuHours: 2, backfill: false }),
   };
@@ -87,9 +87,13 @@ describe('the planner input of a snapshot', () => {
     expect(basis.settings).toEqual({ mode: SchedulingMode.AUTO, autoApproveMaxGpuHours: 2, backfill: false });
     expect(basis.input.backfill).toBe(false);
     expect(basis.input.nodes).toEqual([{ id: 'n1', name: 'gpu-1', gpuType: 'H100', gpuCount: 8, state: 'UP' }]);
-    expect(basis.input.running).toEqual([{ id: 'r1', nodeId: 'n1', gpuCount: 4, endBy: NOW + HOUR, likelyEnd: NOW + HOUR / 2 }]);
+    expect(basis.input.running).toEqual([{ id: 'r1', nodeId: 'n1', gpuCount: 4, ownerId: 'u1', weight: 1, endBy: NOW + HOUR, likelyEnd: NOW + HOUR / 2 }]);
     expect(basis.waiting.get('w1')).toMatchObject({
-      gpuCount: 8, priority: 2, fairShare: 0.5, limitMs: 3 * HOUR, likelyMs: 1.5 * HOUR, hours: 3, approvedAt: NOW - 1000,
+      gpuCount: 8, priority: 2, fairShare: 0.5, limitMs: 3 * HOUR, likelyMs: 1.5 * HOUR, hours: 3, approvedAt: NOW - 1000, weight: 2,
+    });
+    // The likely run's moving fair share: each owner's GPU-hours so far and limit (the default when unset).
+    expect(basis.input.forecast).toEqual({
+      msPerHour: HOUR, owners: new Map([['u1', { used: 5, limit: 10 }], ['u2', { used: 0, limit: 100 }]]),
     });
   });
 

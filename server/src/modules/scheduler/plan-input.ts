@@ -3,7 +3,7 @@
  * likely run times in real milliseconds, and each owner's fair share. Pure, so the rules for
  * likely ends are tested without a database.
  */
-import type { PlanInput, PlanRunning, PlanWaiting } from './planner.js';
+import type { PlanForecast, PlanInput, PlanRunning, PlanWaiting } from './planner.js';
 import type { OwnerRow, SchedulerSnapshot } from './scheduler.queries.js';
 import { parseSettings, type SchedulerSettings } from './scheduler-settings.js';
 
@@ -43,19 +43,24 @@ export function likelyShares(snapshot: Pick<SchedulerSnapshot, 'owners' | 'every
   return (ownerId) => own.get(ownerId) ?? everyone;
 }
 
+/** Each owner's GPU-hours counted toward fair share (charged this month plus run so far by running jobs) and limit. */
+export function ownerUsage(owners: readonly OwnerRow[], defaultLimit: number): Map<string, { used: number; limit: number }> {
+  return new Map(
+    owners.map((o) => [o.id, { used: Number(o.charged) + Number(o.running), limit: o.lim === null ? defaultLimit : Number(o.lim) }]),
+  );
+}
+
 /**
  * Fair share: GPU-hours charged this month plus those run so far by running jobs, over the
  * monthly limit. An owner with a limit of 0 sorts last.
  */
 export function fairShares(owners: readonly OwnerRow[], defaultLimit: number): (ownerId: string) => number {
-  const shares = new Map(
-    owners.map((o) => {
-      const limit = o.lim === null ? defaultLimit : Number(o.lim);
-      const used = Number(o.charged) + Number(o.running);
-      return [o.id, limit > 0 ? used / limit : Number.MAX_VALUE];
-    }),
-  );
-  return (ownerId) => shares.get(ownerId) ?? 0;
+  const usage = ownerUsage(owners, defaultLimit);
+  return (ownerId) => {
+    const u = usage.get(ownerId);
+    if (u === undefined) return 0;
+    return u.limit > 0 ? u.used / u.limit : Number.MAX_VALUE;
+  };
 }
 
 /**
@@ -86,6 +91,8 @@ export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallbac
     id: r.id,
     nodeId: r.node_id,
     gpuCount: r.gpu_count,
+    ownerId: r.owner_id,
+    weight: Number(r.billing_weight),
     ...runningEnds(
       { hours: Number(r.hours), hoursDone: Number(r.hours_done), advancedAt: new Date(r.advanced_at).getTime() },
       share(r.owner_id),
@@ -107,9 +114,11 @@ export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallbac
       createdAt: new Date(w.created_at).getTime(),
       limitMs: hours * msPerHour,
       likelyMs: hours * share(w.owner_id) * msPerHour,
+      weight: Number(w.billing_weight),
       hours,
     });
   }
+  const forecast: PlanForecast = { msPerHour, owners: ownerUsage(snapshot.owners, clock.defaultMonthlyGpuHours) };
   return {
     input: {
       now: clock.now,
@@ -117,6 +126,7 @@ export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallbac
       running,
       waiting: [...waiting.values()],
       backfill: settings.backfill,
+      forecast,
     },
     settings,
     waiting,

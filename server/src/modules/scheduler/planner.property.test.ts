@@ -294,4 +294,30 @@ describe('plan properties', () => {
       { numRuns: RUNS },
     );
   });
+
+  it('should, with fair share moving in the likely run, change nothing but likelyStart, and still plan every placeable job', () => {
+    const forecastArb = fc.record({
+      used: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 5, maxLength: 5 }),
+      limit: fc.array(fc.integer({ min: 0, max: 20 }), { minLength: 5, maxLength: 5 }),
+      runningOwners: fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 12, maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(scenarioArb, forecastArb, ({ cluster, backfill }, { used, limit, runningOwners }) => {
+        const owners = new Map(used.map((u, i) => [`owner-${i}`, { used: u, limit: limit[i]! }]));
+        const running = cluster.running.map((r, i) => ({ ...r, ownerId: `owner-${runningOwners[i]!}` }));
+        const without = planOf({ ...cluster, running }, backfill);
+        const withForecast = plan({ now: NOW, ...cluster, running, backfill, forecast: { msPerHour: 4 * QUARTER, owners } });
+        expect(withForecast.startNow).toEqual(without.startNow);
+        expect(withForecast.queues).toEqual(without.queues);
+        for (const job of cluster.waiting) {
+          const a = answer(withForecast, job.id);
+          const b = answer(without, job.id);
+          expect({ ...a, likelyStart: null }).toEqual({ ...b, likelyStart: null });
+          expect(a.likelyStart === null).toBe(b.likelyStart === null);
+          if (a.likelyStart !== null) expect(a.likelyStart).toBeGreaterThanOrEqual(NOW);
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
 });

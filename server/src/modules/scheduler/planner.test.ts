@@ -255,3 +255,38 @@ describe('startNow', () => {
     expect(answerOf(result, 'too-long').reason).toBe(PendingReason.BEHIND_HIGHER_PRIORITY);
   });
 });
+
+describe('the likely run with a forecast', () => {
+  const owners = (entries: [string, number, number][]) => new Map(entries.map(([id, used, limit]) => [id, { used, limit }]));
+
+  it('should plan as without one when no share moves past another', () => {
+    const waiting = [job('a', { gpuCount: 4 }), job('b', { gpuCount: 4, approvedAt: NOW }), job('c', { gpuCount: 2, approvedAt: NOW + 1 })];
+    const base = input({ nodes: [node('n', 4)], running: [running('r', 'n', 4, NOW + 2 * HOUR, NOW + HOUR)], waiting });
+    const withForecast = plan({ ...base, forecast: { msPerHour: HOUR, owners: owners([['owner', 0, 100]]) } });
+    const without = plan(base);
+    for (const id of ['a', 'b', 'c']) {
+      expect(answerOf(withForecast, id).likelyStart).toBe(answerOf(without, id).likelyStart);
+      expect(answerOf(withForecast, id).startBy).toBe(answerOf(without, id).startBy);
+    }
+  });
+
+  it("should let an owner whose running jobs raise their share fall behind another owner's later job", () => {
+    // "busy" is ahead now (share 0.1 against 0.15), but runs 4 GPUs: after half an hour its share
+    // is 0.3, so when the node frees at NOW + 1 h, "idle"'s job goes first.
+    const waiting = [
+      job('busy-next', { ownerId: 'busy', fairShare: 0.1, approvedAt: NOW - 2 * MINUTE, gpuCount: 4 }),
+      job('idle-job', { ownerId: 'idle', fairShare: 0.15, approvedAt: NOW - MINUTE, gpuCount: 4 }),
+    ];
+    const result = plan(input({
+      nodes: [node('a', 4), node('b', 4)],
+      running: [{ ...running('busy-run', 'a', 4, NOW + 4 * HOUR), ownerId: 'busy' }, { ...running('other', 'b', 4, NOW + HOUR), ownerId: 'x' }],
+      waiting,
+      forecast: { msPerHour: HOUR, owners: owners([['busy', 1, 10], ['idle', 1.5, 10], ['x', 0, 10]]) },
+    }));
+    // startBy keeps today's order; the likely run sees the shares cross before the GPUs free.
+    expect(result.queues.get('A100')).toEqual(['busy-next', 'idle-job']);
+    expect(answerOf(result, 'busy-next').startBy).toBe(NOW + HOUR);
+    expect(answerOf(result, 'idle-job').likelyStart).toBe(NOW + HOUR);
+    expect(answerOf(result, 'busy-next').likelyStart).toBe(NOW + 2 * HOUR);
+  });
+});

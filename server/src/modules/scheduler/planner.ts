@@ -45,6 +45,10 @@ export interface PlanRunning {
   endBy: number;
   /** When it likely ends (ms), at most `endBy`. */
   likelyEnd: number;
+  /** Its owner, for fair share in the likely run's forecast. */
+  ownerId?: string;
+  /** Its billing weight (default 1): GPU-hours it counts toward fair share per GPU and hour. */
+  weight?: number;
 }
 
 /** A PENDING or APPROVED job. */
@@ -64,6 +68,21 @@ export interface PlanWaiting {
   limitMs: number;
   /** How long it likely runs (ms), at most `limitMs`. */
   likelyMs: number;
+  /** Its billing weight (default 1). */
+  weight?: number;
+}
+
+/**
+ * What the likely run needs to foresee how the queue's order moves: each owner's fair share rises
+ * while their jobs run, so an owner whose jobs start falls back behind owners who wait, as the
+ * real scheduler's order does pass after pass. Without it the likely run keeps the order of now,
+ * as startBy always does. Neither run expects jobs not submitted yet.
+ */
+export interface PlanForecast {
+  /** Real ms per simulated hour: turns run time into the GPU-hours fair share counts. */
+  msPerHour: number;
+  /** Per owner: GPU-hours counted toward fair share now, and their monthly limit (0: they sort last). */
+  owners: ReadonlyMap<string, { used: number; limit: number }>;
 }
 
 export interface PlanInput {
@@ -74,6 +93,8 @@ export interface PlanInput {
   waiting: readonly PlanWaiting[];
   /** EASY backfill on or off. */
   backfill: boolean;
+  /** The likely run's moving fair share; none: the likely run differs from startBy's only in run times. */
+  forecast?: PlanForecast;
 }
 
 /** The plan's answer for one waiting job. */
@@ -85,7 +106,11 @@ export interface JobPlan {
   jobsAhead: number;
   /** Planned start when every job uses its whole time limit; null when it cannot be planned. */
   startBy: number | null;
-  /** Planned start with likely run times; null when it cannot be planned. Never later than startBy. */
+  /**
+   * Planned start with likely run times, and with fair share moving when there is a forecast; null
+   * when it cannot be planned. Without a forecast never later than startBy; with one it is later
+   * when its owner's running jobs will have raised their share past other owners' waiting jobs.
+   */
   likelyStart: number | null;
   reason: PendingReason;
   /** GPUs of its type free now on UP nodes. */
@@ -421,6 +446,106 @@ class ShadowTimes {
   }
 }
 
+/** One owner in the likely run's forecast. */
+interface OwnerState {
+  /** GPU-hours counted toward fair share at `stamp`. */
+  used: number;
+  limit: number;
+  /** GPU-hours accrued per simulated hour: the GPUs × weights of their running jobs. */
+  rate: number;
+  stamp: number;
+  /** Their queued jobs (queue indices) in their own queue order; `next` is the first not started. */
+  jobs: number[];
+  next: number;
+}
+
+/** Owners and load in the likely run, by the simulation's job numbers (running, then queued). */
+export interface ForecastJobs {
+  /** Each job's owner (an index into the owners), NONE when unknown. */
+  ownerOf: Int32Array;
+  /** Each job's GPUs × billing weight: what it adds to its owner's rate while it runs. */
+  load: Float64Array;
+  /** Each queued job's priority and when it joined the queue (ms). */
+  priority: Int32Array;
+  joinedAt: Float64Array;
+}
+
+/**
+ * The likely run's queue order with fair share moving: the head is chosen afresh at every step
+ * among each owner's first waiting job, by priority, then the owner's fair share at that moment (it
+ * rises while their jobs run), then when it joined the queue: the rules of compareQueue, applied
+ * at each step as the real scheduler applies them at each pass. One owner's jobs keep their order.
+ * A pass over the owners per step, not over the queue: owners are few next to jobs.
+ */
+class FairShareOrder {
+  private readonly begun: Uint8Array;
+  /** Queued jobs not started yet: the run ends when none is left. */
+  left: number;
+
+  constructor(
+    private readonly owners: OwnerState[],
+    private readonly jobs: ForecastJobs,
+    private readonly running: number,
+    private readonly msPerHour: number,
+    queued: number,
+  ) {
+    this.begun = new Uint8Array(queued);
+    this.left = queued;
+  }
+
+  private share(owner: OwnerState, clock: number): number {
+    if (!(owner.limit > 0)) return Number.MAX_VALUE;
+    return (owner.used + (owner.rate * (clock - owner.stamp)) / this.msPerHour) / owner.limit;
+  }
+
+  /** The job at the head of the queue at `clock`, or NONE when none waits. */
+  head(clock: number): number {
+    let best = NONE;
+    let bestShare = 0;
+    for (const owner of this.owners) {
+      while (owner.next < owner.jobs.length && this.begun[owner.jobs[owner.next]!] === 1) owner.next += 1;
+      if (owner.next === owner.jobs.length) continue;
+      const job = owner.jobs[owner.next]!;
+      const share = this.share(owner, clock);
+      if (best === NONE || this.ahead(job, share, best, bestShare)) {
+        best = job;
+        bestShare = share;
+      }
+    }
+    return best;
+  }
+
+  private ahead(job: number, share: number, other: number, otherShare: number): boolean {
+    const { priority, joinedAt } = this.jobs;
+    if (priority[job] !== priority[other]) return priority[job]! > priority[other]!;
+    if (share !== otherShare) return share < otherShare;
+    if (joinedAt[job] !== joinedAt[other]) return joinedAt[job]! < joinedAt[other]!;
+    // Queue indices follow compareQueue's remaining ties (creation, then id).
+    return job < other;
+  }
+
+  /** Job `id` (the simulation's number) starts or ends at `clock`: its owner's rate moves by its load. */
+  private accrue(id: number, clock: number, sign: 1 | -1): void {
+    const owner = this.owners[this.jobs.ownerOf[id]!];
+    if (owner === undefined) return;
+    owner.used += (owner.rate * (clock - owner.stamp)) / this.msPerHour;
+    owner.stamp = clock;
+    owner.rate = Math.max(0, owner.rate + sign * this.jobs.load[id]!);
+  }
+
+  /** Queued job `job` starts at `clock`. */
+  started(job: number, clock: number): void {
+    this.begun[job] = 1;
+    this.left -= 1;
+    this.accrue(this.running + job, clock, 1);
+  }
+
+  /** Job `id` (the simulation's number: running, then queued) ends at `clock`. */
+  ended(id: number, clock: number): void {
+    this.accrue(id, clock, -1);
+  }
+}
+
 /**
  * One run of the EASY backfill policy over one type, forward in time from `now`. Jobs are numbered
  * running first (0 … R−1), then queued (R …), in arrays indexed by that number.
@@ -444,8 +569,10 @@ class Simulation {
   /** The heads' shadow times; null with backfill off. */
   private readonly shadows: ShadowTimes | null;
   private readonly result: RunResult;
-  /** The head: the first queued job not started yet (queue.length once all have). */
+  /** Without a forecast, the head: the first queued job not started yet (queue.length once all have). */
   private head = 0;
+  /** The job at the head that does not fit yet (NONE when none waits): backfill keeps its start. */
+  private headJob = NONE;
   private clock: number;
 
   constructor(
@@ -454,6 +581,8 @@ class Simulation {
     private readonly likely: boolean,
     backfill: boolean,
     private readonly now: number,
+    /** The likely run's order with fair share moving; null: the queue's order as given. */
+    private readonly order: FairShareOrder | null = null,
   ) {
     const nodes = cluster.up.length;
     const jobs = cluster.running.length + queue.length;
@@ -476,10 +605,13 @@ class Simulation {
 
   /** Runs the policy until every queued job has started; with backfill off, strictly in queue order. */
   run(): RunResult {
+    const order = this.order;
     for (;;) {
       this.startHeads();
-      if (this.head === this.queue.length) break;
-      if (this.candidates !== null) this.backfill(this.candidates);
+      if (order === null ? this.head === this.queue.length : order.left === 0) break;
+      // Backfill candidates are taken in the queue's order of now (the order only picks among jobs
+      // that all fit); the head, with a forecast, is the head of the moment.
+      if (this.candidates !== null && this.headJob !== NONE) this.backfill(this.candidates);
       // Only the next end can change what fits: jump to it. With nothing left to end, every UP
       // node is empty and the head (no larger than the largest UP node) has started.
       const next = this.releases.peek();
@@ -503,12 +635,24 @@ class Simulation {
 
   /** Step a: start the head of the queue while it fits on some UP node; then the next head. */
   private startHeads(): void {
+    if (this.order !== null) {
+      for (;;) {
+        const job = this.order.head(this.clock);
+        const node = job === NONE ? NONE : this.fits.bestFit(this.queue[job]!.gpus);
+        if (node === NONE) {
+          this.headJob = job;
+          return;
+        }
+        this.start(job, node);
+      }
+    }
     while (this.head < this.queue.length) {
       const node = this.fits.bestFit(this.queue[this.head]!.gpus);
-      if (node === NONE) return;
+      if (node === NONE) break;
       this.start(this.head, node);
       while (this.head < this.queue.length && !Number.isNaN(this.result.start[this.head]!)) this.head += 1;
     }
+    this.headJob = this.head < this.queue.length ? this.head : NONE;
   }
 
   /**
@@ -521,7 +665,7 @@ class Simulation {
   private backfill(candidates: BackfillCandidates): void {
     let largest = this.fits.largest();
     if (largest === 0) return;
-    const room = this.shadows!.of(this.queue[this.head]!.gpus) - this.clock;
+    const room = this.shadows!.of(this.queue[this.headJob]!.gpus) - this.clock;
     for (let job = candidates.first(largest, room); job !== NONE; job = candidates.first(largest, room)) {
       this.start(job, this.fits.bestFit(this.queue[job]!.gpus));
       largest = this.fits.largest();
@@ -554,6 +698,7 @@ class Simulation {
     const { gpus, limitMs, likelyMs } = this.queue[job]!;
     const id = this.running + job;
     this.candidates?.remove(job);
+    this.order?.started(job, this.clock);
     this.result.start[job] = this.clock;
     this.result.node[job] = node;
     if (this.clock === this.now) this.result.startedNow.push(job);
@@ -568,6 +713,7 @@ class Simulation {
 
   /** A job ends: its GPUs are free again, and its node may now fit the head sooner. */
   private release(id: number): void {
+    this.order?.ended(id, this.clock);
     const node = this.nodeOf[id]!;
     const list = this.active[node]!;
     list.splice(list.indexOf(id), 1);
@@ -656,6 +802,7 @@ function approvedPlans(
   runs: { byLimit: RunResult; likely: RunResult },
   facts: TypeFacts,
   now: number,
+  forecast: boolean,
 ): JobPlan[] {
   let queued = 0;
   let headSeen = false;
@@ -672,7 +819,9 @@ function approvedPlans(
     }
     return answer(job, facts, index, reason, {
       startBy,
-      likelyStart: likely === null || startBy === null ? startBy : Math.min(likely, startBy),
+      // Without a forecast the likely run can only be sooner (shorter runs, same order); with one,
+      // other owners' jobs may go ahead as this owner's share rises, and that is the point of it.
+      likelyStart: likely === null || startBy === null ? startBy : forecast ? likely : Math.min(likely, startBy),
       nodeId: node === NONE ? null : cluster.up[node]!.id,
     });
   });
@@ -681,6 +830,59 @@ function approvedPlans(
 /** A PENDING job waits for approval; its position is where it would join the queue if approved now. */
 function pendingPlan(job: PlanWaiting, approved: readonly PlanWaiting[], facts: TypeFacts, now: number): JobPlan {
   return answer(job, facts, countAhead(approved, job, now), PendingReason.AWAITING_APPROVAL);
+}
+
+/**
+ * The likely run with fair share moving: the type's queue ordered afresh at every step
+ * (FairShareOrder). Each owner's rate starts as the load of all their running jobs, of every type;
+ * those of this type stop adding when they end here, those of other types are taken to go on.
+ */
+function forecastRun(
+  cluster: TypeCluster,
+  placeable: readonly PlanWaiting[],
+  queue: readonly QueuedJob[],
+  input: PlanInput,
+  forecast: PlanForecast,
+): RunResult {
+  const { now } = input;
+  const owners: OwnerState[] = [];
+  const ownerIndex = new Map<string, number>();
+  const ownerOf = (ownerId: string | undefined): number => {
+    if (ownerId === undefined) return NONE;
+    let index = ownerIndex.get(ownerId);
+    if (index === undefined) {
+      const known = forecast.owners.get(ownerId);
+      index = owners.length;
+      ownerIndex.set(ownerId, index);
+      owners.push({ used: known?.used ?? 0, limit: known?.limit ?? Infinity, rate: 0, stamp: now, jobs: [], next: 0 });
+    }
+    return index;
+  };
+  for (const job of input.running) {
+    const owner = ownerOf(job.ownerId);
+    if (owner !== NONE) owners[owner]!.rate += job.gpuCount * (job.weight ?? 1);
+  }
+  const running = cluster.running.length;
+  const jobs: ForecastJobs = {
+    ownerOf: new Int32Array(running + queue.length),
+    load: new Float64Array(running + queue.length),
+    priority: new Int32Array(queue.length),
+    joinedAt: new Float64Array(queue.length),
+  };
+  cluster.running.forEach(({ job }, id) => {
+    jobs.ownerOf[id] = ownerOf(job.ownerId);
+    jobs.load[id] = job.gpuCount * (job.weight ?? 1);
+  });
+  placeable.forEach((job, q) => {
+    const owner = ownerOf(job.ownerId);
+    jobs.ownerOf[running + q] = owner;
+    jobs.load[running + q] = job.gpuCount * (job.weight ?? 1);
+    jobs.priority[q] = job.priority;
+    jobs.joinedAt[q] = queuedAt(job, now);
+    owners[owner]!.jobs.push(q);
+  });
+  const order = new FairShareOrder(owners, jobs, running, forecast.msPerHour, queue.length);
+  return new Simulation(cluster, queue, true, input.backfill, now, order).run();
 }
 
 /** Plans one GPU type: its queue, its two runs, and every waiting job's answer, added to `out`. */
@@ -693,7 +895,10 @@ function planType(out: Plan, gpuType: string, cluster: TypeCluster, waiting: rea
   const queue = placeable.map((job) => ({ gpus: job.gpuCount, limitMs: job.limitMs, likelyMs: job.likelyMs }));
   const runs = {
     byLimit: new Simulation(cluster, queue, false, backfill, now).run(),
-    likely: new Simulation(cluster, queue, true, backfill, now).run(),
+    likely:
+      input.forecast === undefined
+        ? new Simulation(cluster, queue, true, backfill, now).run()
+        : forecastRun(cluster, placeable, queue, input, input.forecast),
   };
   const facts: TypeFacts = {
     gpuType,
@@ -702,7 +907,7 @@ function planType(out: Plan, gpuType: string, cluster: TypeCluster, waiting: rea
   };
   out.queues.set(gpuType, approved.map((job) => job.id));
   for (const q of runs.byLimit.startedNow) out.startNow.push(placeable[q]!.id);
-  for (const answer of approvedPlans(approved, cluster, runs, facts, now)) out.jobs.set(answer.id, answer);
+  for (const answer of approvedPlans(approved, cluster, runs, facts, now, input.forecast !== undefined)) out.jobs.set(answer.id, answer);
   for (const job of waiting) {
     if (job.status === 'PENDING') out.jobs.set(job.id, pendingPlan(job, approved, facts, now));
   }

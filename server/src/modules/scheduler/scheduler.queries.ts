@@ -13,13 +13,13 @@ import { SCHEDULER_SETTINGS_KEY, seedSettings } from './scheduler-settings.js';
 export const NODES_SQL = `select id, name, gpu_type, gpu_count, state from gpu_nodes where removed_at is null`;
 
 /** Running jobs with the node they hold GPUs on (one node a job) and their simulated clock. */
-export const RUNNING_SQL = `select j.id, j.owner_id, j.gpu_type, j.gpu_count, j.hours, j.started_at,
+export const RUNNING_SQL = `select j.id, j.owner_id, j.gpu_type, j.gpu_count, j.hours, j.billing_weight, j.started_at,
        coalesce(j.sim_hours_done, 0) as hours_done, coalesce(j.sim_advanced_at, j.started_at) as advanced_at, a.node_id
   from jobs j
   join lateral (select node_id from gpu_allocations a where a.job_id = j.id and a.released_at is null limit 1) a on true
  where j.status = 'RUNNING'`;
 
-export const WAITING_SQL = `select id, owner_id, gpu_type, gpu_count, hours, status, priority, approved_at, created_at
+export const WAITING_SQL = `select id, owner_id, gpu_type, gpu_count, hours, billing_weight, status, priority, approved_at, created_at
   from jobs where status in ('PENDING', 'APPROVED')`;
 
 /**
@@ -64,6 +64,7 @@ export interface RunningRow {
   gpu_type: string;
   gpu_count: number;
   hours: string;
+  billing_weight: string;
   started_at: Date;
   hours_done: string;
   advanced_at: Date;
@@ -76,6 +77,7 @@ export interface WaitingRow {
   gpu_type: string;
   gpu_count: number;
   hours: string;
+  billing_weight: string;
   status: JobStatus.PENDING | JobStatus.APPROVED;
   priority: number;
   approved_at: Date | null;

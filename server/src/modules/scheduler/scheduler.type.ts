@@ -43,7 +43,8 @@ export class JobEstimateType {
 
   @Field(() => GraphQLDateTime, {
     nullable: true,
-    description: 'Its likely start, from how much of their limits finished jobs of the same owner (else everyone) really used',
+    description:
+      'Its likely start: jobs run the share of their limits that finished jobs of the same owner (else everyone) really used, and fair share moves as they run, so it may be later than startBy',
   })
   likelyStart!: Date | null;
 

@@ -37,6 +37,15 @@ describe('WaitEstimate', () => {
     expect(wrapper.get('[data-testid="estimate-reason"]').text()).toBe('Waiting for GPUs — needs 4 GPUs, 2 free');
   });
 
+  it('should lead with a likely start later than startBy, and say what startBy assumes', () => {
+    const later = { ...estimate, likelyStart: '2025-12-03T18:10:00Z' };
+    const wrapper = mount(WaitEstimate, { props: { estimate: later, job, mode: 'AUTO' } });
+    const times = wrapper.findAll('time').map((t) => t.attributes('data-testid'));
+    expect(times).toEqual(['estimate-likely', 'estimate-start-by']);
+    expect(wrapper.get('[data-testid="estimate-start-by"]').text()).toMatch(/^by .*\d:40\D* if no job goes ahead of it$/);
+    expect(wrapper.get('[data-testid="estimate-likely"]').text()).toMatch(/^likely .*\d:10/);
+  });
+
   it('should leave out the times the plan has not got', () => {
     const wrapper = mount(WaitEstimate, {
       props: { estimate: { ...estimate, startBy: null, likelyStart: null, reason: 'NO_NODE_FITS' }, job: { gpuType: 'H100', gpuCount: 16 }, mode: null },

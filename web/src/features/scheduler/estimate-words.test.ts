@@ -101,6 +101,14 @@ describe('the estimate in words', () => {
     expect(likelyText(estimate({ likelyStart: '2025-12-04T09:05:00Z' }), NOW, 'UTC')).toBe('به احتمال زیاد ۱۳ آذر، ۹:۰۵');
   });
 
+  it('should qualify startBy when the likely start is later: jobs expected to go ahead', () => {
+    const later = estimate({ likelyStart: '2025-12-03T17:30:00Z' });
+    expect(plain(startByText(later, NOW, 'UTC'))).toBe('by 4:40 PM if no job goes ahead of it');
+    expect(plain(likelyText(later, NOW, 'UTC'))).toBe('likely 5:30 PM');
+    setLocale('fa');
+    expect(startByText(later, NOW, 'UTC')).toBe('تا ۱۶:۴۰ اگر کاری جلوتر از آن قرار نگیرد');
+  });
+
   it('should leave out times the plan does not have', () => {
     expect(startByText(estimate({ startBy: null }), NOW, 'UTC')).toBeNull();
     expect(likelyText(estimate({ likelyStart: null }), NOW, 'UTC')).toBeNull();

@@ -61,9 +61,26 @@ export function reasonText(
   }
 }
 
-/** "starts by 4:40 PM", or null when the plan has no start for the job. */
-export function startByText(estimate: Pick<JobEstimateFieldsFragment, 'startBy'>, now: Date = new Date(), timeZone?: string): string | null {
-  return estimate.startBy ? t('estimate.startBy', { time: formatClock(estimate.startBy, now, timeZone) }) : null;
+/**
+ * Whether the likely start is later than startBy: the scheduler expects jobs of owners who used
+ * less of their month to go ahead of this one, which startBy does not count on.
+ */
+export function likelyAfterStartBy(estimate: Pick<JobEstimateFieldsFragment, 'startBy' | 'likelyStart'>): boolean {
+  return estimate.startBy !== null && estimate.likelyStart !== null && Date.parse(estimate.likelyStart) > Date.parse(estimate.startBy);
+}
+
+/**
+ * "starts by 4:40 PM", or null when the plan has no start for the job; "by 4:40 PM if no job goes
+ * ahead of it" when the likely start is later (the sentence then leads with that).
+ */
+export function startByText(
+  estimate: Pick<JobEstimateFieldsFragment, 'startBy'> & Partial<Pick<JobEstimateFieldsFragment, 'likelyStart'>>,
+  now: Date = new Date(),
+  timeZone?: string,
+): string | null {
+  if (!estimate.startBy) return null;
+  const later = likelyAfterStartBy({ startBy: estimate.startBy, likelyStart: estimate.likelyStart ?? null });
+  return t(later ? 'estimate.startByIfNoneAhead' : 'estimate.startBy', { time: formatClock(estimate.startBy, now, timeZone) });
 }
 
 /** "likely 3:10 PM", or null when the plan has no start for the job. */
