@@ -207,7 +207,10 @@ describe('usage accounting and billing weights', () => {
         registerAs(`o'brien-${suffix}@example.org`),
         server.register('usage'),
       ]);
-      const names = ['train, then "evaluate"', 'آموزش مدل زبانی، نسخه «۲»', 'plain', "semicolon; and an apostrophe's", '"quoted"', 'ends with a comma,'];
+      const names = [
+        'train, then "evaluate"', 'آموزش مدل زبانی، نسخه «۲»', 'plain', "semicolon; and an apostrophe's", '"quoted"', 'ends with a comma,',
+        '=HYPERLINK("http://evil.example","click")', '-2+3',
+      ];
       const outcomes: JobStatus[] = [JobStatus.PENDING, JobStatus.APPROVED, JobStatus.RUNNING, JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.REJECTED];
       const types = ['A100', 'H100', 'L40S'];
       const paths: Record<JobStatus, string[]> = {
@@ -316,7 +319,8 @@ describe('usage accounting and billing weights', () => {
           job_id: j.id,
           user_id: j.owner_id,
           email: j.email,
-          job_name: j.name,
+          // A spreadsheet would run these as formulas: the export makes them text.
+          job_name: /^[-=+@\t\r]/.test(j.name) ? `'${j.name}` : j.name,
           gpu_type: j.gpu_type,
           status: j.status,
           gpu_count: String(j.gpu_count),
@@ -329,7 +333,9 @@ describe('usage accounting and billing weights', () => {
           finished_at: j.finished_at?.toISOString() ?? '',
         });
       }
-      expect(mine.map((r) => r.job_name)).toEqual(expect.arrayContaining(['train, then "evaluate"', 'آموزش مدل زبانی، نسخه «۲»', '"quoted"']));
+      expect(mine.map((r) => r.job_name)).toEqual(
+        expect.arrayContaining(['train, then "evaluate"', 'آموزش مدل زبانی، نسخه «۲»', '"quoted"', `'=HYPERLINK("http://evil.example","click")`, "'-2+3"]),
+      );
     });
   });
 

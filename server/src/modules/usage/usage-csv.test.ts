@@ -3,6 +3,9 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { crlfRecords, csvField, csvLine } from './usage-csv.js';
 
+/** A record's fields as a spreadsheet should show them: a would-be formula apostrophe-led. */
+const shown = (fields: string[]) => fields.map((field) => (/^[-=+@\t\r]/.test(field) ? `'${field}` : field));
+
 describe('csvField', () => {
   it('should leave plain text and numbers as they are', () => {
     expect(csvField('A100')).toBe('A100');
@@ -16,6 +19,14 @@ describe('csvField', () => {
     expect(csvField('two\nlines')).toBe('"two\nlines"');
     expect(csvField('cr\r')).toBe('"cr\r"');
   });
+
+  it('should make text a spreadsheet would run as a formula plain text, and leave numbers alone', () => {
+    expect(csvField('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
+    for (const start of ['+', '-', '@', '\t']) expect(csvField(`${start}1`)).toBe(`'${start}1`);
+    expect(csvField('\r1')).toBe(`"'\r1"`);
+    expect(csvField(-1.5)).toBe('-1.5');
+    expect(csvField('a=b')).toBe('a=b');
+  });
 });
 
 describe('csvLine', () => {
@@ -23,13 +34,13 @@ describe('csvLine', () => {
     expect(csvLine(['a', 1, null])).toBe('a,1,\r\n');
   });
 
-  it('should parse back to the same fields with a real CSV parser, whatever the text', () => {
+  it('should parse back to the same fields with a real CSV parser, whatever the text (a formula apostrophe-led)', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fc.string({ unit: 'grapheme', maxLength: 20 }), { minLength: 2, maxLength: 6 }), { minLength: 1, maxLength: 8 }), (rows) => {
         const width = rows[0]!.length;
         const table = rows.map((r) => Array.from({ length: width }, (_, i) => r[i] ?? ''));
         const text = table.map((r) => csvLine(r)).join('');
-        expect(parse(text, { relax_column_count: false, record_delimiter: '\r\n' })).toEqual(table);
+        expect(parse(text, { relax_column_count: false, record_delimiter: '\r\n' })).toEqual(table.map(shown));
       }),
     );
   });
@@ -71,7 +82,7 @@ describe('crlfRecords', () => {
           const out = Buffer.concat(pieces).toString();
           expect(out).toBe(crlf);
           expect(scan.records).toBe(rows.length);
-          expect(parse(out, { record_delimiter: '\r\n' })).toEqual(rows);
+          expect(parse(out, { record_delimiter: '\r\n' })).toEqual(rows.map(shown));
         },
       ),
     );

@@ -9,10 +9,17 @@ import type { UsageRecord } from './usage.queries.js';
 /** One field's value; null is an empty field. */
 export type CsvValue = string | number | null;
 
-/** One field, quoted when RFC 4180 requires it. */
+/**
+ * Text a spreadsheet would run as a formula (CSV injection): one that starts with `=`, `+`, `-`,
+ * `@`, a tab or a CR. Such a field gets a leading apostrophe, which spreadsheets show as text, as
+ * OWASP advises. The per-job export's SQL applies the same rule (USAGE_JOBS_COPY_SQL).
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** One field, quoted when RFC 4180 requires it; text that would start a formula made plain text. */
 export function csvField(value: CsvValue): string {
   if (value === null) return '';
-  const text = typeof value === 'number' ? String(value) : value;
+  const text = typeof value === 'number' ? String(value) : FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

@@ -104,9 +104,13 @@ export async function* streamMonthUsage(sql: Sql, month: string, batchSize: numb
  * rows flow at once rather than after a sort of the whole month. Numbers without trailing zeros
  * and times in ISO 8601 UTC, as the summary writes them; the columns are `USAGE_JOB_COLUMNS`.
  * The month comes from the transaction's setting `gpuaas.usage_month` (COPY takes no parameters).
+ * Emails and names that a spreadsheet would run as a formula get a leading apostrophe, as `csvField`
+ * gives them in the summary.
  */
 export const USAGE_JOBS_COPY_SQL = `copy (
-  select j.quota_month as month, j.id as job_id, j.owner_id as user_id, u.email, j.name as job_name, j.gpu_type, j.status,
+  select j.quota_month as month, j.id as job_id, j.owner_id as user_id,
+         case when u.email ~ '^[-=+@\t\r]' then '''' || u.email else u.email end as email,
+         case when j.name ~ '^[-=+@\t\r]' then '''' || j.name else j.name end as job_name, j.gpu_type, j.status,
          j.gpu_count, trim_scale(j.hours) as hours, trim_scale(j.billing_weight) as billing_weight,
          trim_scale(j.gpu_hours) as reserved_gpu_hours, trim_scale(j.charged_gpu_hours) as charged_gpu_hours,
          trim_scale(coalesce(j.gpu_hours - j.charged_gpu_hours, 0)) as refunded_gpu_hours,
