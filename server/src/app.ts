@@ -276,6 +276,7 @@ export async function startApp(config: Config, options: StartOptions): Promise<A
     if (role !== 'api') {
       notificationWorker = new NotificationWorker(orm, deps, log, {
         delivered: (channel, outcome, count) => metrics.countDelivery(channel, outcome, count),
+        pruned: (table, count) => metrics.countPruned(table, count),
       });
       notificationWorker.start();
       worker = new SimulationWorker(orm, deps, log, (lagMs) => metrics.observeTickLag(lagMs / 1000));

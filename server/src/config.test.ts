@@ -155,6 +155,7 @@ describe('loadConfig', () => {
         webhookAllowPrivate: false,
         webhookTimeoutMs: 10_000,
         pollMs: 250,
+        retentionDays: 90,
       });
     });
 

@@ -53,6 +53,11 @@ export interface NotificationsConfig {
   webhookTimeoutMs: number;
   /** `NOTIFICATION_POLL_MS`: how often a worker looks for new events and due deliveries. */
   pollMs: number;
+  /**
+   * `NOTIFICATION_RETENTION_DAYS`: in-app notifications, and outbox rows delivered or given up,
+   * older than this are deleted; 0 keeps them for ever.
+   */
+  retentionDays: number;
 }
 
 /** One line of GPU_INVENTORY: `nodes` nodes of `gpusPerNode` GPUs of `gpuType`. */
@@ -394,6 +399,7 @@ function readNotifications(env: Env): NotificationsConfig {
     webhookAllowPrivate: readBoolean(env, 'WEBHOOK_ALLOW_PRIVATE', false),
     webhookTimeoutMs: readNumber(env, 'WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000, integer: true }),
     pollMs: readNumber(env, 'NOTIFICATION_POLL_MS', 250, { min: 10, max: 60_000, integer: true }),
+    retentionDays: readNumber(env, 'NOTIFICATION_RETENTION_DAYS', 90, { min: 0, max: 36_500 }),
   };
 }
 

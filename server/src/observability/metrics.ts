@@ -50,6 +50,7 @@ export class Metrics {
   private readonly schedulerStarts: Counter<'gpu_type' | 'kind'>;
   private readonly schedulerLeader: Gauge;
   private readonly deliveries: Counter<'channel' | 'outcome'>;
+  private readonly pruned: Counter<'table'>;
   private readonly usageExports: Counter<'detail' | 'outcome'>;
   private readonly usageExportRows: Counter<'detail'>;
 
@@ -102,6 +103,12 @@ export class Metrics {
       registers: [registry],
     });
 
+    this.pruned = new Counter({
+      name: 'gpuaas_notification_rows_pruned_total',
+      help: 'In-app notifications and finished outbox rows deleted past NOTIFICATION_RETENTION_DAYS, by table',
+      labelNames: ['table'],
+      registers: [registry],
+    });
     this.deliveries = new Counter({
       name: 'gpuaas_notification_deliveries_total',
       help: 'Notifications by channel (in_app: written; email, webhook: attempts) and outcome (delivered, retry, failed)',
@@ -290,6 +297,11 @@ export class Metrics {
   /** Counts notifications that reached a channel, will be retried, or were given up. */
   countDelivery(channel: string, outcome: string, count = 1): void {
     this.deliveries.inc({ channel, outcome }, count);
+  }
+
+  /** Counts rows deleted past the notifications' retention. */
+  countPruned(table: string, count: number): void {
+    this.pruned.inc({ table }, count);
   }
 
   /** Records how late a simulator tick started. */

@@ -13,6 +13,11 @@ import type { AppDeps } from '../services.js';
 const PRODUCE_BATCH = 500;
 /** Deliveries one worker sends at once. */
 const MAX_IN_FLIGHT = 32;
+/** How often a worker deletes what is past NOTIFICATION_RETENTION_DAYS (and once soon after it starts). */
+const PRUNE_EVERY_MS = 3_600_000;
+const FIRST_PRUNE_MS = 60_000;
+/** Rows deleted per statement: each is a short transaction, so pruning never holds locks for long. */
+const PRUNE_BATCH = 5000;
 /**
  * How long a stopping worker waits for sends in flight. Those still running after it are left:
  * their claims run out and another worker sends them again, under the same message id.
@@ -26,6 +31,8 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'failed';
 export interface NotificationWorkerHooks {
   /** A notification or delivery reached its channel, will be retried, or was given up. */
   delivered?: (channel: 'in_app' | 'email' | 'webhook', outcome: DeliveryOutcome, count?: number) => void;
+  /** Rows older than the retention were deleted from `table`. */
+  pruned?: (table: 'notifications' | 'notification_deliveries', count: number) => void;
 }
 
 /**
@@ -37,11 +44,15 @@ export interface NotificationWorkerHooks {
  *   once and never one that rolled back; one worker produces at a time (the cursor's row lock);
  * - the **sender** claims due outbox rows (`SKIP LOCKED`, with a claim that runs out, so a killed
  *   worker loses nothing), sends them with a timeout, and records each outcome: delivered, due
- *   again after the backoff of `retry-schedule.ts`, or FAILED after 24 hours.
+ *   again after the backoff of `retry-schedule.ts`, or FAILED after 24 hours;
+ * - the **pruner** deletes, every hour, in-app notifications and finished outbox rows older than
+ *   NOTIFICATION_RETENTION_DAYS, in small batches (every worker may; the deletes do not clash).
  */
 export class NotificationWorker {
   private producing: NodeJS.Timeout | undefined;
   private sending: NodeJS.Timeout | undefined;
+  private pruning: NodeJS.Timeout | undefined;
+  private currentPrune: Promise<void> | undefined;
   private currentProduce: Promise<void> | undefined;
   private currentClaim: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
@@ -70,6 +81,41 @@ export class NotificationWorker {
   start(): void {
     this.scheduleProduce();
     this.scheduleSend();
+    if (this.config.retentionDays > 0) this.schedulePrune(FIRST_PRUNE_MS);
+  }
+
+  private schedulePrune(delayMs: number): void {
+    if (this.stopped) return;
+    this.pruning = setTimeout(() => {
+      this.currentPrune = this.prune()
+        .then(() => undefined)
+        .catch((error) => this.log.error({ err: error }, 'Notification pruning failed'))
+        .finally(() => this.schedulePrune(PRUNE_EVERY_MS));
+    }, delayMs);
+    this.pruning.unref();
+  }
+
+  /**
+   * Deletes in-app notifications and finished outbox rows older than NOTIFICATION_RETENTION_DAYS,
+   * a batch at a time. Public so tests can drive it.
+   *
+   * @returns how many rows went from each table.
+   */
+  async prune(now = new Date()): Promise<{ notifications: number; notification_deliveries: number }> {
+    const before = new Date(now.getTime() - this.config.retentionDays * 86_400_000);
+    const counts = { notifications: 0, notification_deliveries: 0 };
+    for (const table of ['notifications', 'notification_deliveries'] as const) {
+      for (;;) {
+        const n = await new OutboxRepository(this.orm.em.fork()).prune(table, before, PRUNE_BATCH);
+        counts[table] += n;
+        if (n < PRUNE_BATCH || this.stopped) break;
+      }
+      if (counts[table] > 0) {
+        this.hooks.pruned?.(table, counts[table]);
+        this.log.info({ table, rows: counts[table], before }, 'Deleted notifications past their retention');
+      }
+    }
+    return counts;
   }
 
   private scheduleProduce(): void {
@@ -171,6 +217,8 @@ export class NotificationWorker {
     this.stopped = true;
     clearTimeout(this.producing);
     clearTimeout(this.sending);
+    clearTimeout(this.pruning);
+    await this.currentPrune;
     await this.currentProduce;
     await this.currentClaim;
     let timer: NodeJS.Timeout | undefined;

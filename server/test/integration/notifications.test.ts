@@ -218,4 +218,41 @@ describe('in-app notifications', () => {
     }
     expect(await server.db.query('select 1 from webhooks where user_id = $1', [user.id]).then((r) => r.rowCount)).toBe(0);
   });
+
+  it('should delete notifications and finished deliveries past NOTIFICATION_RETENTION_DAYS, and keep the rest', async () => {
+    const user = await server.register('retention');
+    const old = new Date(Date.now() - 91 * 86_400_000);
+    const recent = new Date(Date.now() - 89 * 86_400_000);
+    const note = (key: string, at: Date, read: boolean) =>
+      server.db.query(
+        `insert into notifications (user_id, kind, title, body, event_key, created_at, read_at) values ($1, 'JOB_APPROVED', 't', 'b', $2, $3, $4)`,
+        [user.id, key, at, read ? at : null],
+      );
+    await note('old-read', old, true);
+    await note('old-unread', old, false);
+    await note('recent', recent, true);
+    const delivery = (key: string, at: Date, status: string) =>
+      server.db.query(
+        `insert into notification_deliveries (channel, recipient, kind, payload, dedupe_key, status, created_at)
+         values ('EMAIL', 'x@example.org', 'JOB_APPROVED', '{}', $1, $2, $3)`,
+        [key, status, at],
+      );
+    await delivery(`${user.id}-old-delivered`, old, 'DELIVERED');
+    await delivery(`${user.id}-old-failed`, old, 'FAILED');
+    // Still to be sent (a receiver down for long): kept whatever its age.
+    await delivery(`${user.id}-old-pending`, old, 'PENDING');
+    await delivery(`${user.id}-recent`, recent, 'DELIVERED');
+
+    const pruned = await server.app.notificationWorker!.prune();
+    expect(pruned.notifications).toBeGreaterThanOrEqual(2);
+    expect(pruned.notification_deliveries).toBeGreaterThanOrEqual(2);
+    const keys = await server.db.query<{ event_key: string }>('select event_key from notifications where user_id = $1 order by event_key', [user.id]);
+    expect(keys.rows.map((r) => r.event_key)).toEqual(['recent']);
+    const left = await server.db.query<{ dedupe_key: string }>(
+      'select dedupe_key from notification_deliveries where dedupe_key like $1 order by dedupe_key',
+      [`${user.id}-%`],
+    );
+    expect(left.rows.map((r) => r.dedupe_key)).toEqual([`${user.id}-old-pending`, `${user.id}-recent`]);
+    expect(await unreadOf(server, user)).toBe(0);
+  });
 });

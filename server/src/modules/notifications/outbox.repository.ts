@@ -271,4 +271,22 @@ export class OutboxRepository {
         );
     return rows.length > 0;
   }
+
+  /**
+   * Deletes at most `batch` rows older than `before` from one of the tables that only grow: in-app
+   * notifications (read or not), and outbox rows that are done (DELIVERED or FAILED; one still
+   * PENDING is kept, whatever its age, until it is sent or given up). Oldest first, by id.
+   *
+   * @returns how many rows went.
+   */
+  async prune(table: 'notifications' | 'notification_deliveries', before: Date, batch: number): Promise<number> {
+    const done = table === 'notification_deliveries' ? ` and status in ('DELIVERED', 'FAILED')` : '';
+    const rows = await this.em.execute<{ n: number }[]>(
+      `with gone as (
+         delete from ${table} where id in (select id from ${table} where created_at < ?${done} order by id limit ?) returning 1
+       ) select count(*)::int as n from gone`,
+      [before, batch],
+    );
+    return rows[0]!.n;
+  }
 }
