@@ -90,6 +90,17 @@ function heads(result: Plan): string[] {
  * and the jobs started at `now` in order.
  */
 function referenceRun(input: PlanInput, likely: boolean): { starts: Map<string, { at: number; nodeId: string }>; startNow: string[] } {
+  // With a forecast (likely run only), an owner's share at t: their GPU-hours now plus what their
+  // jobs ran from now to t (running jobs of other types never end here), over their limit.
+  const forecast = likely ? input.forecast : undefined;
+  const runs: { ownerId: string | undefined; load: number; from: number; to: number }[] = [];
+  const shareAt = (ownerId: string, t: number): number => {
+    const owner = forecast!.owners.get(ownerId);
+    if (owner === undefined) return 0;
+    if (!(owner.limit > 0)) return Number.MAX_VALUE;
+    const ran = runs.filter((r) => r.ownerId === ownerId).reduce((sum, r) => sum + (r.load * Math.max(0, Math.min(t, r.to) - r.from)) / forecast!.msPerHour, 0);
+    return (owner.used + ran) / owner.limit;
+  };
   const starts = new Map<string, { at: number; nodeId: string }>();
   const startNow: string[] = [];
   const byName = (a: PlanNode, b: PlanNode) => (a.name < b.name ? -1 : 1);
@@ -104,6 +115,31 @@ function referenceRun(input: PlanInput, likely: boolean): { starts: Map<string, 
     const queue = input.waiting
       .filter((w) => w.gpuType === gpuType && w.status === 'APPROVED' && up.some((n) => n.gpuCount >= w.gpuCount))
       .sort((a, b) => compareQueue(a, b, input.now));
+    if (forecast !== undefined) {
+      runs.length = 0;
+      for (const r of input.running) {
+        const here = up.some((n) => n.id === r.nodeId);
+        const end = here ? Math.min(Math.max(r.likelyEnd, input.now + 1), Math.max(r.endBy, input.now + 1)) : Infinity;
+        // A job on a node of another type (or not UP here) runs on as far as this type's run can see.
+        const otherType = !input.nodes.some((n) => n.id === r.nodeId && n.gpuType === gpuType && n.state === 'UP');
+        runs.push({ ownerId: r.ownerId, load: r.gpuCount * (r.weight ?? 1), from: input.now, to: otherType ? Infinity : end });
+      }
+    }
+    // The head at t: by priority, then the owner's share at t, then approval, then the queue's order of now.
+    const ordered = (jobs: PlanWaiting[], t: number): PlanWaiting[] => {
+      if (forecast === undefined) return jobs;
+      const rank = new Map(queue.map((job, i) => [job.id, i]));
+      const firsts = new Map<string, PlanWaiting>();
+      for (const job of jobs) if (!firsts.has(job.ownerId)) firsts.set(job.ownerId, job);
+      const head = [...firsts.values()].sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          shareAt(a.ownerId, t) - shareAt(b.ownerId, t) ||
+          (a.approvedAt ?? input.now) - (b.approvedAt ?? input.now) ||
+          rank.get(a.id)! - rank.get(b.id)!,
+      )[0];
+      return head === undefined ? jobs : [head, ...jobs.filter((job) => job !== head)];
+    };
     const free = (node: PlanNode) => node.gpuCount - active.filter((a) => a.nodeId === node.id).reduce((n, a) => n + a.gpus, 0);
     const bestFit = (need: number) =>
       up.filter((n) => free(n) >= need).sort((a, b) => free(a) - free(b) || byName(a, b))[0];
@@ -120,19 +156,22 @@ function referenceRun(input: PlanInput, likely: boolean): { starts: Map<string, 
     const start = (job: PlanWaiting, node: PlanNode) => {
       starts.set(job.id, { at: t, nodeId: node.id });
       if (t === input.now) startNow.push(job.id);
-      active.push({ nodeId: node.id, gpus: job.gpuCount, limitEnd: t + job.limitMs, end: t + (likely ? Math.min(job.likelyMs, job.limitMs) : job.limitMs) });
+      const end = t + (likely ? Math.min(job.likelyMs, job.limitMs) : job.limitMs);
+      active.push({ nodeId: node.id, gpus: job.gpuCount, limitEnd: t + job.limitMs, end });
+      runs.push({ ownerId: job.ownerId, load: job.gpuCount * (job.weight ?? 1), from: t, to: end });
     };
     for (;;) {
-      let waiting = queue.filter((job) => !starts.has(job.id));
+      let waiting = ordered(queue.filter((job) => !starts.has(job.id)), t);
       for (let node = waiting[0] && bestFit(waiting[0].gpuCount); node !== undefined; node = waiting[0] && bestFit(waiting[0].gpuCount)) {
         start(waiting[0]!, node);
-        waiting = waiting.slice(1);
+        waiting = ordered(waiting.slice(1), t);
       }
       const head = waiting[0];
       if (head === undefined) break;
       if (input.backfill) {
         const shadow = Math.min(...up.map((n) => fitTime(n, head.gpuCount)));
-        for (const job of waiting.slice(1)) {
+        // Backfill takes the jobs behind the head in the queue's order of now.
+        for (const job of queue.filter((j) => j !== head && !starts.has(j.id))) {
           const node = bestFit(job.gpuCount);
           if (node !== undefined && t + job.limitMs <= shadow) start(job, node);
         }
@@ -306,7 +345,9 @@ describe('plan properties', () => {
         const owners = new Map(used.map((u, i) => [`owner-${i}`, { used: u, limit: limit[i]! }]));
         const running = cluster.running.map((r, i) => ({ ...r, ownerId: `owner-${runningOwners[i]!}` }));
         const without = planOf({ ...cluster, running }, backfill);
-        const withForecast = plan({ now: NOW, ...cluster, running, backfill, forecast: { msPerHour: 4 * QUARTER, owners } });
+        const forecastInput = { now: NOW, ...cluster, running, backfill, forecast: { msPerHour: 4 * QUARTER, owners } };
+        const withForecast = plan(forecastInput);
+        const reference = referenceRun(forecastInput, true);
         expect(withForecast.startNow).toEqual(without.startNow);
         expect(withForecast.queues).toEqual(without.queues);
         for (const job of cluster.waiting) {
@@ -315,6 +356,7 @@ describe('plan properties', () => {
           expect({ ...a, likelyStart: null }).toEqual({ ...b, likelyStart: null });
           expect(a.likelyStart === null).toBe(b.likelyStart === null);
           if (a.likelyStart !== null) expect(a.likelyStart).toBeGreaterThanOrEqual(NOW);
+          expect(a.likelyStart).toBe(a.startBy === null ? null : (reference.starts.get(job.id)?.at ?? null));
         }
       }),
       { numRuns: RUNS },
