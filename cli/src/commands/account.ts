@@ -19,13 +19,16 @@ export async function quota(ctx: Context): Promise<number> {
   return 0;
 }
 
-/** The id of the user `who` names: an id as it is, or an email looked up among the users (admins). */
+/**
+ * The id of the user `who` names: an id as it is, or an email looked up with the server's search
+ * (admins): only the users whose email contains it come back, and the one that is it is taken.
+ */
 async function userIdOf(ctx: Context, who: string): Promise<string> {
   if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(who)) return who;
   const email = who.trim().toLowerCase();
   let after: string | null = null;
   for (;;) {
-    const { users }: CliUsersQuery = await ctx.api.request(CliUsersDocument, { first: 100, after });
+    const { users }: CliUsersQuery = await ctx.api.request(CliUsersDocument, { first: 100, after, search: email });
     const found = users.edges.find((e) => e.node.email === email);
     if (found) return found.node.id;
     if (!users.pageInfo.hasNextPage) throw new CliError('NOT_FOUND', `no user ${who}`);

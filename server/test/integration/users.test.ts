@@ -8,8 +8,8 @@ import { ME_QUOTA, SET_QUOTA, countOf, submitJob, type QuotaView } from '../fact
 import { TestServer, errorCode, type GqlResponse, type TestUser } from '../harness.js';
 import { hygienicGql } from '../hygiene.js';
 
-const USERS_PAGE = `query ($first: Int, $after: String) {
-  users(first: $first, after: $after) {
+const USERS_PAGE = `query ($first: Int, $after: String, $search: String) {
+  users(first: $first, after: $after, search: $search) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges { cursor node { id email role createdAt quota { month limitGpuHours usedGpuHours remainingGpuHours } } }
@@ -179,6 +179,34 @@ describe('users', () => {
       expect(n.quota.month).toBe(thisMonth());
       expect(n.quota.remainingGpuHours).toBe(Math.max(0, n.quota.limitGpuHours - n.quota.usedGpuHours));
     }
+  });
+
+  it('should find users by any part of their email, ignoring case, page by page, with the count of matches', async () => {
+    const tag = `Find${randomUUID().slice(0, 8)}`;
+    const found = [];
+    for (let i = 0; i < 3; i += 1) found.push(await server.register(`${tag.toLowerCase()}-${i}`));
+    await server.register('someone-else');
+    const first = await gql<UsersPage>(USERS_PAGE, { first: 2, search: `  ${tag.toUpperCase()} ` }, admin.token);
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.users.totalCount).toBe(3);
+    expect(first.data!.users.pageInfo.hasNextPage).toBe(true);
+    const second = await gql<UsersPage>(USERS_PAGE, { first: 2, after: first.data!.users.pageInfo.endCursor, search: tag }, admin.token);
+    const emails = [...first.data!.users.edges, ...second.data!.users.edges].map((e) => e.node.email);
+    expect(emails).toEqual(found.map((u) => u.email));
+    expect(second.data!.users.pageInfo.hasNextPage).toBe(false);
+    // A blank search is no search; what looks like a pattern is only text.
+    const all = await gql<UsersPage>(USERS_PAGE, { first: 1, search: '   ' }, admin.token);
+    expect(all.data!.users.totalCount).toBe(await countUsers());
+    const pattern = await gql<UsersPage>(USERS_PAGE, { first: 5, search: '%' }, admin.token);
+    expect(pattern.data!.users.totalCount).toBe(0);
+  });
+
+  it('should refuse a search longer than any email with BAD_USER_INPUT, and a user asking at all with FORBIDDEN', async () => {
+    const res = await gql(USERS_PAGE, { first: 5, search: 'x'.repeat(255) }, admin.token);
+    expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.extensions?.field).toBe('search');
+    const user = await server.register('not-an-admin');
+    expect(errorCode(await gql(USERS_PAGE, { first: 5, search: 'a' }, user.token))).toBe('FORBIDDEN');
   });
 
   it('should show the admin as ADMIN in the list', async () => {

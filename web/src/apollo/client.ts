@@ -35,7 +35,7 @@ export function createCache(): InMemoryCache {
       Query: {
         fields: {
           jobs: { keyArgs: ['filter', ['status', 'userId']], merge: mergePages },
-          users: { keyArgs: false, merge: mergePages },
+          users: { keyArgs: ['search'], merge: mergePages },
           notifications: { keyArgs: false, merge: mergePages },
         },
       },

@@ -166,6 +166,8 @@ export const en = {
   'admin.back': 'Back',
   'admin.actionFailed': 'Could not change “{name}”',
   'admin.users.caption': 'Users and their GPU-hours this month',
+  'admin.users.search': 'Find by email',
+  'admin.users.noneFound': 'No user’s email contains “{text}”.',
   'admin.users.email': 'User',
   'admin.users.usage': 'Used this month',
   'admin.users.usageOf': 'GPU-hours used by {email}',

@@ -165,6 +165,8 @@ export const fa: Record<MessageKey, string> = {
   'admin.back': 'بازگشت',
   'admin.actionFailed': 'تغییر «{name}» ممکن نشد',
   'admin.users.caption': 'کاربران و ساعت‌های GPU آن‌ها در این ماه',
+  'admin.users.search': 'جستجو بر اساس ایمیل',
+  'admin.users.noneFound': 'ایمیل هیچ کاربری «{text}» را ندارد.',
   'admin.users.email': 'کاربر',
   'admin.users.usage': 'مصرف این ماه',
   'admin.users.usageOf': 'ساعت‌های GPU مصرف‌شدهٔ {email}',

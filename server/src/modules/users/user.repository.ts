@@ -20,10 +20,24 @@ export class UserRepository extends EntityRepository<User> {
     return (await this.count({ role: 'ADMIN' as User['role'] })) > 0;
   }
 
-  /** One page of users, oldest first, after `cursor`; fetches one extra row to tell if more follow. */
-  async page(first: number, cursor: KeysetCursor | null): Promise<User[]> {
+  /**
+   * One page of users, oldest first, after `cursor`, those whose email contains `search` (ignoring
+   * case) when given; fetches one extra row to tell if more follow.
+   */
+  async page(first: number, cursor: KeysetCursor | null, search: string | null = null): Promise<User[]> {
     const qb = this.createQueryBuilder('u').select('*').orderBy({ createdAt: 'asc', id: 'asc' }).limit(first + 1);
-    if (cursor) qb.where('(u.created_at, u.id) > (?, ?)', [cursor.createdAt, cursor.id]);
+    if (cursor) qb.andWhere('(u.created_at, u.id) > (?, ?)', [cursor.createdAt, cursor.id]);
+    if (search !== null) qb.andWhere('strpos(lower(u.email), lower(?)) > 0', [search]);
     return qb.getResultList();
+  }
+
+  /** How many users' emails contain `search` (ignoring case); every user when null. */
+  async countMatching(search: string | null): Promise<number> {
+    if (search === null) return this.count();
+    const rows = await this.getEntityManager().execute<{ n: number }[]>(
+      'select count(*)::int as n from users where strpos(lower(email), lower(?)) > 0',
+      [search],
+    );
+    return rows[0]!.n;
   }
 }

@@ -19,8 +19,10 @@ export class UserResolver {
     @Ctx() ctx: GraphQLContext,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Arg('search', () => String, { nullable: true, description: 'Only users whose email contains this text, ignoring case' })
+    search: string | null,
   ): Promise<UserConnectionType> {
-    return UserConnectionType.from(await ctx.services.users.list(ctx.viewer, first, after));
+    return UserConnectionType.from(await ctx.services.users.list(ctx.viewer, first, after, search));
   }
 
   @Mutation(() => AuthPayloadType, { description: 'Creates an account and signs it in' })

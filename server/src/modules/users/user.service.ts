@@ -13,7 +13,7 @@ import { Role, User } from './user.entity.js';
 import { userErrors } from './user.errors.js';
 import { credentialsOf, tokenVersions } from './user.queries.js';
 import type { SqlRunner } from '../../db/sql.js';
-import { isPlausibleEmail, normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
+import { MAX_EMAIL_LENGTH, isPlausibleEmail, normalizeEmail, validateEmail, validatePassword } from './user.validation.js';
 import { badUserInput } from '../../errors/app-error.js';
 import { ApiToken } from '../api-tokens/api-token.entity.js';
 import type { ApiTokenUsage } from '../api-tokens/api-token-usage.js';
@@ -189,12 +189,20 @@ export class UserService {
     return user;
   }
 
-  /** All users, oldest first (admins only). */
-  async list(viewer: Viewer | null, first: number, after: string | null | undefined): Promise<Page<User>> {
+  /**
+   * All users, oldest first (admins only); with `search`, those whose email contains it, ignoring
+   * case (blank: everyone).
+   *
+   * @throws AppError BAD_USER_INPUT for a bad page size or cursor, or a search longer than an email may be.
+   */
+  async list(viewer: Viewer | null, first: number, after: string | null | undefined, search?: string | null): Promise<Page<User>> {
     requireAdmin(viewer);
     checkPageSize(first, MAX_PAGE_SIZE);
+    const text = search?.trim() ?? '';
+    if (text.length > MAX_EMAIL_LENGTH) throw badUserInput('search', `must be at most ${MAX_EMAIL_LENGTH} characters`);
     const cursor = after ? decodeCursor(after) : null;
-    const [rows, totalCount] = await Promise.all([this.users.page(first, cursor), this.users.count()]);
+    const filter = text === '' ? null : text;
+    const [rows, totalCount] = await Promise.all([this.users.page(first, cursor, filter), this.users.countMatching(filter)]);
     return toPage(rows, first, totalCount);
   }
 

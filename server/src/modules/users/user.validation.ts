@@ -6,11 +6,14 @@ export const MIN_PASSWORD_LENGTH = 10;
 /** bcrypt reads at most 72 bytes; longer passwords would be silently cut, so they are refused. */
 export const MAX_PASSWORD_BYTES = 72;
 
+/** The longest email an account may have. */
+export const MAX_EMAIL_LENGTH = 254;
+
 const EMAIL = /^[^\s@"<>()[\]\\,;:]+@[^\s@"<>()[\]\\,;:]+\.[^\s@"<>()[\]\\,;:.]{2,}$/;
 
 /** Whether an email could belong to an account at all (shape aside): short, no control characters. */
 export function isPlausibleEmail(email: string): boolean {
-  return email.length <= 254 && !/\p{Cc}/u.test(email);
+  return email.length <= MAX_EMAIL_LENGTH && !/\p{Cc}/u.test(email);
 }
 
 /** Trims and lower-cases an email, so lookups and the unique index ignore case. */
@@ -21,7 +24,7 @@ export function normalizeEmail(email: string): string {
 /** Checks an email's shape and returns it normalised. */
 export function validateEmail(email: string): string {
   const normalized = normalizeEmail(email);
-  if (normalized.length > 254 || !EMAIL.test(normalized) || /\p{Cc}/u.test(normalized)) {
+  if (normalized.length > MAX_EMAIL_LENGTH || !EMAIL.test(normalized) || /\p{Cc}/u.test(normalized)) {
     throw badUserInput('email', 'must be a valid email address such as ada@example.org');
   }
   return normalized;
