@@ -234,9 +234,14 @@ export class BrowserApp {
   browser!: Browser;
   readonly pages = new TestPages();
 
+  /** A new page on the server, tracked for its screenshot. */
+  async newPage(label = ''): Promise<Page> {
+    return this.pages.track(await openPage(this.browser, this.server.url), label);
+  }
+
   /** A new page that starts in `locale`, tracked for its screenshot. */
   async pageIn(locale: AppLocale, label = ''): Promise<Page> {
-    const page = this.pages.track(await openPage(this.browser, this.server.url), label);
+    const page = await this.newPage(label);
     await startInLocale(page, locale);
     return page;
   }
