@@ -4,23 +4,16 @@
  * same way and the load generator's never counts in it. Its stderr goes to a log file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { summarizeCpuProfile } from './cpu-profile.js';
-import { cpuSeconds, raisedFileLimit } from './proc-stats.js';
-import { childEnv, freePort, ROOT } from './server-process.js';
+import { raisedFileLimit } from './proc-stats.js';
+import { childEnv, freePort, MeasuredProcess, ROOT } from './server-process.js';
 
 export type PeerKind = 'node-http' | 'apollo' | 'postgraphile';
 
 const ENTRY = path.join(ROOT, 'bench/peer-server.ts');
 const READY_TIMEOUT_MS = 60_000;
-const STOP_GRACE_MS = 15_000;
-
-/** Children still running: if the benchmark dies, they are told to stop rather than left behind. */
-const running = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of running) child.kill('SIGTERM');
-});
 
 export interface PeerOptions {
   /** Names the log file and the CPU profile. */
@@ -34,25 +27,9 @@ export interface PeerOptions {
   cpuProfile: boolean;
 }
 
-export class PeerProcess {
-  private exited = false;
-  private readonly exit: Promise<void>;
-
-  private constructor(
-    readonly name: string,
-    readonly url: string,
-    private readonly logFile: string,
-    private readonly profileDir: string | null,
-    private readonly child: ChildProcess,
-  ) {
-    running.add(child);
-    this.exit = new Promise((resolve) =>
-      child.once('exit', () => {
-        this.exited = true;
-        running.delete(child);
-        resolve();
-      }),
-    );
+export class PeerProcess extends MeasuredProcess {
+  private constructor(name: string, url: string, logFile: string, private readonly profileDir: string | null, child: ChildProcess) {
+    super(name, url, logFile, child);
   }
 
   /**
@@ -84,8 +61,8 @@ export class PeerProcess {
     const peer = new PeerProcess(
       options.name, `http://127.0.0.1:${port}`, logFile, options.cpuProfile ? profileDir : null, child,
     );
-    try {
-      await new Promise<void>((resolve, reject) => {
+    await peer.waitUntilReady(
+      new Promise<void>((resolve, reject) => {
         let out = '';
         const timer = setTimeout(() => reject(new Error(`not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS);
         child.stdout!.on('data', (chunk: Buffer) => {
@@ -99,40 +76,11 @@ export class PeerProcess {
           clearTimeout(timer);
           reject(new Error(`exited with code ${code} before it was ready`));
         });
-      });
-    } catch (error) {
-      await peer.stop();
-      throw new Error(`${options.name}: ${(error as Error).message}\n${peer.logTail()}`, { cause: error });
-    }
+      }),
+    );
     // Nothing more is read from stdout; keep the pipe drained.
     child.stdout!.resume();
     return peer;
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** CPU seconds used so far. */
-  cpuSeconds(): number {
-    return cpuSeconds(this.pid);
-  }
-
-  logTail(lines = 20): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-    } catch {
-      return '';
-    }
-  }
-
-  /** Stops the process (SIGTERM, then SIGKILL if it hangs). */
-  async stop(): Promise<void> {
-    if (this.exited) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
-    await this.exit;
-    clearTimeout(timer);
   }
 
   /** The summary of its CPU profile, once stopped (null without BENCH_PROFILE). */

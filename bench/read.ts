@@ -7,10 +7,9 @@ import pg from 'pg';
 import { prepared } from '../server/src/db/sql.js';
 import { countStatement, pageStatement, type Statement } from '../server/src/modules/jobs/job.queries.js';
 import { closedLoop } from './closed-loop.js';
-import { createScenarioDatabase, type ScenarioDatabase } from './database.js';
 import { GraphQLHttpClient, JOBS_PAGE } from './graphql-client.js';
 import { fig, num, ratio, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Cells, clientsLabel, cpuFinding, Servers, type ScenarioContext } from './scenario.js';
+import { Cells, clientsLabel, cpuFinding, runOnFreshDatabase, type ScenarioContext } from './scenario.js';
 import { seedJobHistory, seedUsers, settleQuotas, vacuumAnalyze, type SeededUser } from './seed.js';
 
 const PAGE_SIZE = 20;
@@ -58,10 +57,7 @@ export async function runRead(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { settings } = ctx;
   const { tableSizes, users: userCount, clients: levels, sizeClients, pagesPerWalk, warmupMs, durationMs } = settings.read;
   const largest = tableSizes.at(-1)!;
-  const started = performance.now();
-  const db: ScenarioDatabase = await createScenarioDatabase(ctx.database, 'read');
-  const servers = new Servers(ctx);
-  try {
+  return runOnFreshDatabase(ctx, 'read', async (db, servers) => {
     const users: SeededUser[] = await seedUsers(db.pool, ctx.jwtSecret, { count: userCount, role: 'USER', prefix: 'reader' });
     const [admin] = await seedUsers(db.pool, ctx.jwtSecret, { count: 1, role: 'ADMIN', prefix: 'read-admin' });
     const api = await servers.start('read-api', 'api', db.url);
@@ -218,10 +214,6 @@ export async function runRead(ctx: ScenarioContext): Promise<ScenarioResult> {
       targets,
       findings,
       evidence: [...evidence, ...(await servers.stopAll())],
-      seconds: (performance.now() - started) / 1000,
     };
-  } finally {
-    await servers.stopAll();
-    await db.drop();
-  }
+  });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ProcessRole } from '../server/src/config.js';
 import type { LoadResult } from './closed-loop.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
-import type { DatabaseServer } from './database.js';
+import { createScenarioDatabase, type DatabaseServer, type ScenarioDatabase } from './database.js';
 import { num, pct, type ScenarioResult } from './report.js';
 import { ServerProcess } from './server-process.js';
 import type { BenchSettings } from './settings.js';
@@ -51,6 +51,28 @@ export class Servers {
       const text = summarizeCpuProfile(path.join(this.ctx.dir, `${s.name}.cpuprofile`));
       return text === null ? [] : [{ title: `CPU profile of ${s.name} (node --cpu-prof)`, text }];
     });
+  }
+}
+
+/**
+ * Runs a scenario on a fresh database named after `scenario`, with a `Servers` to start its
+ * processes: whatever happens, the servers are stopped and the database dropped after.
+ * `measure` returns the result but for `seconds`, the time the whole run took.
+ */
+export async function runOnFreshDatabase(
+  ctx: ScenarioContext,
+  scenario: string,
+  measure: (db: ScenarioDatabase, servers: Servers) => Promise<Omit<ScenarioResult, 'seconds'>>,
+): Promise<ScenarioResult> {
+  const started = performance.now();
+  const db = await createScenarioDatabase(ctx.database, scenario);
+  const servers = new Servers(ctx);
+  try {
+    const result = await measure(db, servers);
+    return { ...result, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await servers.stopAll();
+    await db.drop();
   }
 }
 

@@ -6,11 +6,10 @@
  * to its submission, right after it was approved; once every job has started, each estimate is
  * compared with the job's real start.
  */
-import { createScenarioDatabase } from './database.js';
 import { CpuMeter } from './proc-stats.js';
 import { scrapeMetrics } from './prometheus.js';
 import { num, pct, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Servers, type ScenarioContext } from './scenario.js';
+import { runOnFreshDatabase, type ScenarioContext } from './scenario.js';
 import {
   SUBMIT_WITH_ESTIMATE, approvedCount, drawWorkload, logFindings, metricSum, ownerLimits, parseInventory, startPair, startedJobs, totalGpus,
   waitUntilQueueEmpty, workloadEnv, type StartedJob, type SubmitAnswer, type SubmittedEstimate, type WorkloadJob,
@@ -112,14 +111,11 @@ function accuracy(compared: readonly Compared[], hourMs: number, toleranceMs: nu
 
 export async function runSchedulerEstimates(ctx: ScenarioContext): Promise<ScenarioResult> {
   const w = ctx.settings.scheduler.estimates;
-  const started = performance.now();
   const types = parseInventory(w.inventory);
   const jobs = drawWorkload(types, w.jobs, w.owners, w.seed);
   const hourMs = w.secondsPerHour * 1000;
   const toleranceMs = 2 * w.tickMs;
-  const db = await createScenarioDatabase(ctx.database, 'sched_estimates');
-  const servers = new Servers(ctx);
-  try {
+  return runOnFreshDatabase(ctx, 'sched_estimates', async (db, servers) => {
     const env = workloadEnv(w, { SCHEDULER_MODE: 'AUTO', SCHEDULER_BACKFILL: 'true' });
     const pair = await startPair(servers, db, ctx.jwtSecret, 'sched-est', env, ownerLimits(jobs, w.owners));
     const meter = CpuMeter.start(pair.api.pid, pair.worker.pid);
@@ -260,10 +256,6 @@ export async function runSchedulerEstimates(ctx: ScenarioContext): Promise<Scena
       targets,
       findings,
       evidence,
-      seconds: (performance.now() - started) / 1000,
     };
-  } finally {
-    await servers.stopAll();
-    await db.drop();
-  }
+  });
 }

@@ -6,12 +6,11 @@
  */
 import os from 'node:os';
 import type pg from 'pg';
-import { createScenarioDatabase } from './database.js';
 import { GraphQLHttpClient } from './graphql-client.js';
 import { CpuMeter } from './proc-stats.js';
 import { scrapeMetrics } from './prometheus.js';
 import { fig, num, pct, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Servers, type ScenarioContext } from './scenario.js';
+import { runOnFreshDatabase, type ScenarioContext } from './scenario.js';
 import { UPDATE_SCHEDULER_SETTINGS, logFindings, metricSum } from './scheduler-workload.js';
 import { seedGpuNodes, seedUsers, settleQuotas, vacuumAnalyze } from './seed.js';
 import { spread } from './stats.js';
@@ -61,10 +60,7 @@ async function seedBacklog(pool: pg.Pool, gpuTypes: readonly string[], count: nu
 export async function runSchedulerStarts(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { settings } = ctx;
   const c = settings.scheduler.starts;
-  const started = performance.now();
-  const db = await createScenarioDatabase(ctx.database, 'sched_starts');
-  const servers = new Servers(ctx);
-  try {
+  return runOnFreshDatabase(ctx, 'sched_starts', async (db, servers) => {
     await seedUsers(db.pool, ctx.jwtSecret, { count: OWNERS, role: 'USER', prefix: 'starts-owner' });
     const [admin] = await seedUsers(db.pool, ctx.jwtSecret, { count: 1, role: 'ADMIN', prefix: 'starts-admin' });
     await seedGpuNodes(db.pool, c);
@@ -199,10 +195,6 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
       targets,
       findings,
       evidence: await servers.stopAll(),
-      seconds: (performance.now() - started) / 1000,
     };
-  } finally {
-    await servers.stopAll();
-    await db.drop();
-  }
+  });
 }

@@ -18,7 +18,7 @@ export const SERVER_MAIN = path.join(ROOT, 'server/dist/server/src/main.js');
 
 const STOP_GRACE_MS = 15_000;
 
-/** Servers still running: if the benchmark dies, they are told to stop rather than left behind. */
+/** Children still running: if the benchmark dies, they are told to stop rather than left behind. */
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of running) child.kill('SIGTERM');
@@ -75,11 +75,16 @@ export interface ServerOptions {
   cpuProfile?: boolean;
 }
 
-export class ServerProcess {
+/**
+ * A child process a benchmark measures (a gpuaas process, or a peer it is compared with), its
+ * log in a file: its CPU read by pid, stopped as an orchestrator would stop it, and never left
+ * running after the benchmark.
+ */
+export class MeasuredProcess {
   private exited = false;
   private readonly exit: Promise<void>;
 
-  private constructor(
+  protected constructor(
     readonly name: string,
     readonly url: string,
     readonly logFile: string,
@@ -95,44 +100,13 @@ export class ServerProcess {
     );
   }
 
-  /** Starts the built server and waits until `/readyz` answers. */
-  static async start(options: ServerOptions): Promise<ServerProcess> {
-    const port = await freePort();
-    const logFile = path.join(options.dir, `${options.name}.log`);
-    const log = openSync(logFile, 'a');
-    const profile = options.cpuProfile
-      ? ['--cpu-prof', '--cpu-prof-dir', options.dir, '--cpu-prof-name', `${options.name}.cpuprofile`]
-      : [];
-    const [command, args] = raisedFileLimit(process.execPath, [...profile, SERVER_MAIN, '--role', options.role]);
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: childEnv({
-        NODE_ENV: 'production',
-        DATABASE_URL: options.databaseUrl,
-        PORT: String(port),
-        WEB_DIST: '/nonexistent',
-        ...options.env,
-      }),
-      stdio: ['ignore', log, log],
-    });
-    closeSync(log);
-    const server = new ServerProcess(options.name, `http://127.0.0.1:${port}`, logFile, child);
-    try {
-      await waitForOk(`${server.url}/readyz`, 60_000, () => !server.exited);
-    } catch (error) {
-      await server.stop();
-      throw new Error(`${options.name}: ${(error as Error).message}\n${server.logTail()}`, { cause: error });
-    }
-    return server;
+  /** Whether the process is still running. */
+  get alive(): boolean {
+    return !this.exited;
   }
 
   get pid(): number {
     return this.child.pid!;
-  }
-
-  /** Resident memory now, in bytes. */
-  rssBytes(): number {
-    return rssBytes(this.pid);
   }
 
   /** CPU seconds used so far. */
@@ -156,5 +130,48 @@ export class ServerProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), STOP_GRACE_MS);
     await this.exit;
     clearTimeout(timer);
+  }
+
+  /** Waits until `ready` resolves; if it fails, stops the process and throws with its log's tail. */
+  protected async waitUntilReady(ready: Promise<void>): Promise<void> {
+    try {
+      await ready;
+    } catch (error) {
+      await this.stop();
+      throw new Error(`${this.name}: ${(error as Error).message}\n${this.logTail()}`, { cause: error });
+    }
+  }
+}
+
+export class ServerProcess extends MeasuredProcess {
+  /** Starts the built server and waits until `/readyz` answers. */
+  static async start(options: ServerOptions): Promise<ServerProcess> {
+    const port = await freePort();
+    const logFile = path.join(options.dir, `${options.name}.log`);
+    const log = openSync(logFile, 'a');
+    const profile = options.cpuProfile
+      ? ['--cpu-prof', '--cpu-prof-dir', options.dir, '--cpu-prof-name', `${options.name}.cpuprofile`]
+      : [];
+    const [command, args] = raisedFileLimit(process.execPath, [...profile, SERVER_MAIN, '--role', options.role]);
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: childEnv({
+        NODE_ENV: 'production',
+        DATABASE_URL: options.databaseUrl,
+        PORT: String(port),
+        WEB_DIST: '/nonexistent',
+        ...options.env,
+      }),
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    const server = new ServerProcess(options.name, `http://127.0.0.1:${port}`, logFile, child);
+    await server.waitUntilReady(waitForOk(`${server.url}/readyz`, 60_000, () => server.alive));
+    return server;
+  }
+
+  /** Resident memory now, in bytes. */
+  rssBytes(): number {
+    return rssBytes(this.pid);
   }
 }

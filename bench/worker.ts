@@ -3,11 +3,10 @@
  * seeded as `startJob` leaves them. Once it holds them all, a window measures how late its ticks
  * run and how many progress steps and transitions (jobs completing or failing) it makes per second.
  */
-import { createScenarioDatabase } from './database.js';
 import { CpuMeter } from './proc-stats.js';
 import { scrapeMetrics } from './prometheus.js';
 import { fig, num, pct, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Servers, type ScenarioContext } from './scenario.js';
+import { runOnFreshDatabase, type ScenarioContext } from './scenario.js';
 import { seedRunningJobs, seedUsers, settleQuotas, vacuumAnalyze } from './seed.js';
 import { percentile, spread } from './stats.js';
 
@@ -35,11 +34,8 @@ interface WorkerRun {
 export async function runWorker(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { settings } = ctx;
   const { jobs, tickMs, windowMs } = settings.worker;
-  const started = performance.now();
-  const db = await createScenarioDatabase(ctx.database, 'worker');
-  const servers = new Servers(ctx);
   const findings: string[] = [];
-  try {
+  return runOnFreshDatabase(ctx, 'worker', async (db, servers) => {
     await seedUsers(db.pool, ctx.jwtSecret, { count: OWNERS, role: 'USER', prefix: 'worker-owner' });
     const results: WorkerRun[] = [];
     const evidence: ScenarioResult['evidence'] = [];
@@ -160,10 +156,6 @@ export async function runWorker(ctx: ScenarioContext): Promise<ScenarioResult> {
       targets,
       findings,
       evidence,
-      seconds: (performance.now() - started) / 1000,
     };
-  } finally {
-    await servers.stopAll();
-    await db.drop();
-  }
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { startApp, type App } from '../src/app.js';
 import { loadConfig, type Config, type ProcessRole } from '../src/config.js';
 import { ensureDatabase } from '../src/db/embedded-postgres.js';
@@ -126,6 +126,27 @@ export class TestServer {
   /** Starts a second API process in this process, on the same database and configuration (a replica). */
   startReplica(): Promise<App> {
     return startApp(this.config, { databaseUrl: this.databaseUrl, log: createLogger('silent'), host: '127.0.0.1', role: 'api' });
+  }
+
+  /**
+   * A replica (`startReplica`) for the tests of the calling `describe`: started before them and
+   * closed after. `server` is read when they start, as the server itself starts in an outer
+   * `beforeAll`.
+   */
+  static useReplica(server: () => TestServer): { readonly url: string } {
+    let replica: App | undefined;
+    beforeAll(async () => {
+      replica = await server().startReplica();
+    });
+    afterAll(async () => {
+      await replica?.close();
+    });
+    return {
+      get url() {
+        if (replica === undefined) throw new Error('the replica is started before the tests of its describe');
+        return replica.url;
+      },
+    };
   }
 
   /** Sends one GraphQL operation over HTTP POST. */

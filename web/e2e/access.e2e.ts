@@ -2,32 +2,15 @@
  * Who may go where, and the language switch: a user is kept out of the admin panel, signing out
  * returns to the login page, and Persian turns the whole app right to left.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { TestServer } from '../../server/test/harness.js';
+import { describe, expect, test } from 'vitest';
 import { expectAccessible } from './accessibility.js';
-import { launchBrowser, openPage, registerThroughUi, startAppServer, submitJobThroughUi, TestPages } from './support.js';
+import { registerThroughUi, submitJobThroughUi, useBrowserApp } from './support.js';
 
 describe('access and language', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startAppServer(), launchBrowser()]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const app = useBrowserApp();
 
   test('a user cannot reach the admin panel', async () => {
-    const page = pages.track(await openPage(browser, server.url));
+    const page = await app.newPage();
     await registerThroughUi(page, 'not-admin');
     await page.getByTestId('nav-dashboard').waitFor();
     await expect(page.getByTestId('nav-admin').count()).resolves.toBe(0);
@@ -53,7 +36,7 @@ describe('access and language', () => {
   });
 
   test('logout returns to the login page', async () => {
-    const page = pages.track(await openPage(browser, server.url));
+    const page = await app.newPage();
     await registerThroughUi(page, 'leaving');
     await page.getByTestId('nav-logout').click();
 
@@ -77,7 +60,7 @@ describe('access and language', () => {
   });
 
   test('the Persian switch renders the app right to left', async () => {
-    const page = pages.track(await openPage(browser, server.url));
+    const page = await app.newPage();
     await registerThroughUi(page, 'farsi');
     await submitJobThroughUi(page, { name: 'whisper-large', gpuCount: 2, hours: 3 });
     await expect(page.evaluate(() => [document.documentElement.dir || 'ltr', document.documentElement.lang])).resolves.toEqual(['ltr', 'en']);

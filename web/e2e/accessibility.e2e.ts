@@ -4,8 +4,7 @@
  * toasts, open confirmation forms and form errors. axe-core checks each state
  * (`accessibility.ts`); a serious or critical violation fails the test.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { JobStatus } from '../../common/job-status.js';
 import { jobIn, mustTransition, type JobView } from '../../server/test/factories.js';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD, type TestServer, type TestUser } from '../../server/test/harness.js';
@@ -14,16 +13,12 @@ import {
   APP_LOCALES,
   busyGpuType,
   fillJobForm,
-  launchBrowser,
   myJobRow,
-  openPage,
   queueRow,
   signInThroughUi,
-  startAppServer,
-  startInLocale,
   submitJobThroughUi,
-  TestPages,
-  type AppLocale,
+  useBrowserApp,
+  waitForLocale,
   waitLive,
 } from './support.js';
 
@@ -56,46 +51,19 @@ async function jobsOfEveryStatus(server: TestServer, owner: TestUser): Promise<R
 }
 
 describe('accessibility (WCAG 2.1 AA)', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      // The simulator runs, so a running job's bar moves; every run succeeds after at least half
-      // its hours, so the 40-hour job (200 s or more) is still running when its page is checked.
-      startAppServer({ SIM_SECONDS_PER_HOUR: '10', SIM_TICK_MS: '500', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' }, 'all'),
-      launchBrowser(),
-    ]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  /** A new page that starts in `locale`, tracked for its screenshot. */
-  async function pageIn(locale: AppLocale, label = ''): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url), label);
-    await startInLocale(page, locale);
-    return page;
-  }
-
-  /** Waits until the page is in `locale`, its Bootstrap build loaded. */
-  async function inLocale(page: Page, locale: AppLocale): Promise<void> {
-    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale);
-  }
+  const app = useBrowserApp(
+    // The simulator runs, so a running job's bar moves; every run succeeds after at least half
+    // its hours, so the 40-hour job (200 s or more) is still running when its page is checked.
+    { SIM_SECONDS_PER_HOUR: '10', SIM_TICK_MS: '500', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' },
+    'all',
+  );
 
   describe.each(APP_LOCALES)('in %s', (locale) => {
     test(`should pass on the login and register pages, blank, with field errors and with a refusal (${locale})`, async () => {
-      const page = await pageIn(locale);
+      const page = await app.pageIn(locale);
       await page.goto('/login');
       await page.getByTestId('login-form').waitFor();
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await expectAccessible(page, `login, ${locale}`);
 
       // Sent empty: each field says what it needs.
@@ -122,11 +90,11 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the dashboard with jobs of every status, a toast and form errors (${locale})`, async () => {
-      const owner = await server.register('a11y-dashboard');
-      const jobs = await jobsOfEveryStatus(server, owner);
-      const page = await pageIn(locale);
+      const owner = await app.server.register('a11y-dashboard');
+      const jobs = await jobsOfEveryStatus(app.server, owner);
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, owner.email, TEST_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await waitLive(page);
       for (const job of Object.values(jobs)) await myJobRow(page, job.id, job.status).waitFor();
       await page.getByTestId('quota-level').waitFor();
@@ -150,11 +118,11 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on a job's page while PENDING, RUNNING, and FAILED with its reason and timeline (${locale})`, async () => {
-      const owner = await server.register('a11y-job');
-      const jobs = await jobsOfEveryStatus(server, owner);
-      const page = await pageIn(locale);
+      const owner = await app.server.register('a11y-job');
+      const jobs = await jobsOfEveryStatus(app.server, owner);
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, owner.email, TEST_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
 
       for (const status of [JobStatus.PENDING, JobStatus.RUNNING, JobStatus.FAILED]) {
         await page.goto(`/jobs/${jobs[status].id}`);
@@ -181,11 +149,11 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the admin panel: pending queue, all jobs of every status, users, and an admin's job page (${locale})`, async () => {
-      const owner = await server.register('a11y-admin');
-      const jobs = await jobsOfEveryStatus(server, owner);
-      const page = await pageIn(locale, 'admin');
+      const owner = await app.server.register('a11y-admin');
+      const jobs = await jobsOfEveryStatus(app.server, owner);
+      const page = await app.pageIn(locale, 'admin');
       await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
 
       await page.goto('/admin');
       const pendingRow = page.locator(`[data-testid="pending-row"][data-job-id="${jobs.PENDING.id}"]`);
@@ -222,13 +190,13 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the notification bell, the notifications page and the notification settings (${locale})`, async () => {
-      const owner = await server.register('a11y-notifications');
-      const admin = await server.loginAdmin();
-      const approved = await jobIn(server, JobStatus.PENDING, { owner, name: 'notified job' });
-      await mustTransition(server, 'approve', approved.id, admin.token);
-      const page = await pageIn(locale);
+      const owner = await app.server.register('a11y-notifications');
+      const admin = await app.server.loginAdmin();
+      const approved = await jobIn(app.server, JobStatus.PENDING, { owner, name: 'notified job' });
+      await mustTransition(app.server, 'approve', approved.id, admin.token);
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, owner.email, TEST_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await page.getByTestId('bell-count').waitFor();
       await page.getByTestId('bell').click();
       await page.getByTestId('bell-panel').getByTestId('notification').first().waitFor();
@@ -252,11 +220,11 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the cluster page a user sees: pools with GPUs in use, and utilization (${locale})`, async () => {
-      const owner = await server.register('a11y-pools');
-      await jobIn(server, JobStatus.RUNNING, { owner, name: 'pool probe', gpuCount: 2, hours: 40 });
-      const page = await pageIn(locale);
+      const owner = await app.server.register('a11y-pools');
+      await jobIn(app.server, JobStatus.RUNNING, { owner, name: 'pool probe', gpuCount: 2, hours: 40 });
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, owner.email, TEST_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await page.goto('/cluster');
       await page.getByTestId('pool-card').first().waitFor();
       await page.getByTestId('utilization').waitFor();
@@ -264,10 +232,10 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the cluster page an admin sees: nodes with held GPUs, a draining node, a confirmation and form errors (${locale})`, async () => {
-      const running = await jobIn(server, JobStatus.RUNNING, { name: 'node probe', gpuCount: 2, hours: 40 });
-      const page = await pageIn(locale, 'admin');
+      const running = await jobIn(app.server, JobStatus.RUNNING, { name: 'node probe', gpuCount: 2, hours: 40 });
+      const page = await app.pageIn(locale, 'admin');
       await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await page.goto('/cluster');
       await page.locator(`[data-testid="gpu-cell"][data-job-id="${running.id}"]`).first().waitFor();
       await expectAccessible(page, `cluster, as an admin, ${locale}`);
@@ -300,14 +268,14 @@ describe('accessibility (WCAG 2.1 AA)', () => {
 
     test(`should pass on the queue page as a user and as an admin, and on the scheduler settings with an error (${locale})`, async () => {
       // A queue of three behind a busy node: the user's own job among two of other users.
-      const { gpuType } = await busyGpuType(server, 'Y');
-      const owner = await server.register('a11y-queue');
-      const mine = await jobIn(server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 1, hours: 5, name: 'queued probe' });
-      await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 2, hours: 5 });
-      await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5 });
-      const page = await pageIn(locale);
+      const { gpuType } = await busyGpuType(app.server, 'Y');
+      const owner = await app.server.register('a11y-queue');
+      const mine = await jobIn(app.server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 1, hours: 5, name: 'queued probe' });
+      await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 2, hours: 5 });
+      await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5 });
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, owner.email, TEST_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await waitLive(page);
       await myJobRow(page, mine.id).getByTestId('job-estimate').waitFor();
       await expectAccessible(page, `dashboard with a waiting job's estimate, ${locale}`);
@@ -316,9 +284,9 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await page.locator('[data-testid="queue-row"]').nth(2).waitFor();
       await expectAccessible(page, `queue, as a user, ${locale}`);
 
-      const admin = await pageIn(locale, 'admin');
+      const admin = await app.pageIn(locale, 'admin');
       await signInThroughUi(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
-      await inLocale(admin, locale);
+      await waitForLocale(admin, locale);
       await admin.goto(`/queue?type=${encodeURIComponent(gpuType)}`);
       const row = queueRow(admin, mine.id);
       await row.getByTestId('priority-input').waitFor();
@@ -339,12 +307,12 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the admin's usage tab, a month without jobs, and a user's usage history (${locale})`, async () => {
-      const owner = await server.register('a11y-usage');
-      await jobIn(server, JobStatus.COMPLETED, { owner, name: 'usage probe', gpuType: 'H100', gpuCount: 2, hours: 2 });
-      await jobIn(server, JobStatus.PENDING, { owner, name: 'usage waiting', gpuCount: 1, hours: 1 });
-      const admin = await pageIn(locale, 'admin');
+      const owner = await app.server.register('a11y-usage');
+      await jobIn(app.server, JobStatus.COMPLETED, { owner, name: 'usage probe', gpuType: 'H100', gpuCount: 2, hours: 2 });
+      await jobIn(app.server, JobStatus.PENDING, { owner, name: 'usage waiting', gpuCount: 1, hours: 1 });
+      const admin = await app.pageIn(locale, 'admin');
       await signInThroughUi(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
-      await inLocale(admin, locale);
+      await waitForLocale(admin, locale);
       await admin.goto('/admin?tab=usage');
       await admin.locator(`[data-testid="usage-row"][data-email="${owner.email}"]`).first().waitFor();
       await admin.locator('[data-testid="usage-chart"] canvas').waitFor();
@@ -353,21 +321,21 @@ describe('accessibility (WCAG 2.1 AA)', () => {
       await admin.getByTestId('usage-empty').waitFor();
       await expectAccessible(admin, `admin, usage of an empty month, ${locale}`);
 
-      const page = await pageIn(locale);
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, owner.email, TEST_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await page.locator('[data-testid="usage-history-chart"] canvas').waitFor();
       await fillJobForm(page, { name: 'weighted probe', gpuType: 'H100', gpuCount: 1, hours: 1 });
       await expectAccessible(page, `dashboard with usage history, ${locale}`);
     });
 
     test(`should pass on the API tokens page: empty, a name error, a new token shown once, the list and a revocation to confirm (${locale})`, async () => {
-      const user = await server.register('a11y-tokens');
-      const page = await pageIn(locale);
+      const user = await app.server.register('a11y-tokens');
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, user.email, TEST_PASSWORD);
       await page.getByTestId('nav-tokens').click();
       await page.getByTestId('tokens-none').waitFor();
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await expectAccessible(page, `API tokens, none, ${locale}`);
 
       await page.getByTestId('token-create').click();
@@ -387,11 +355,11 @@ describe('accessibility (WCAG 2.1 AA)', () => {
     });
 
     test(`should pass on the not-found page, signed out and signed in (${locale})`, async () => {
-      const user = await server.register('a11y-missing');
-      const page = await pageIn(locale);
+      const user = await app.server.register('a11y-missing');
+      const page = await app.pageIn(locale);
       await page.goto('/no/such/page');
       await page.getByRole('heading', { level: 1 }).waitFor();
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await expectAccessible(page, `not found, signed out, ${locale}`);
 
       await signInThroughUi(page, user.email, TEST_PASSWORD);

@@ -4,11 +4,11 @@
  * list with when each was created, last used and expires, and a revocation that the API obeys at
  * once. axe-core checks each state.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { TEST_PASSWORD, errorCode, gqlAt, type TestServer } from '../../server/test/harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { TEST_PASSWORD, errorCode, gqlAt } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
-import { APP_LOCALES, launchBrowser, openPage, signInThroughUi, startAppServer, startInLocale, TestPages, type AppLocale } from './support.js';
+import { APP_LOCALES, signInThroughUi, type AppLocale, useBrowserApp } from './support.js';
 
 /** The words the tests look for, in `locale`. */
 function wordsOf(locale: AppLocale) {
@@ -18,32 +18,17 @@ function wordsOf(locale: AppLocale) {
 }
 
 describe('the API tokens page', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
+  const app = useBrowserApp({ EVENT_POLL_MS: '100' });
 
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startAppServer({ EVENT_POLL_MS: '100' }), launchBrowser()]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
+  /** A new page that starts in `locale`, allowed the clipboard. */
   async function pageIn(locale: AppLocale): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url));
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
-    await startInLocale(page, locale);
+    const page = await app.pageIn(locale);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: app.server.url });
     return page;
   }
 
   test('should send a visitor to sign in first, and back to the page after', async () => {
-    const user = await server.register('tokens-redirect');
+    const user = await app.server.register('tokens-redirect');
     const page = await pageIn('en');
     await page.goto('/settings/tokens');
     await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('redirect') === '/settings/tokens');
@@ -58,7 +43,7 @@ describe('the API tokens page', () => {
     const words = wordsOf(locale);
 
     test(`should create a token shown once, list it, and revoke it so the API refuses it (${locale})`, async () => {
-      const user = await server.register('tokens-ui');
+      const user = await app.server.register('tokens-ui');
       const page = await pageIn(locale);
       await signInThroughUi(page, user.email, TEST_PASSWORD);
       await page.getByTestId('nav-tokens').click();
@@ -76,7 +61,7 @@ describe('the API tokens page', () => {
       await page.getByTestId('token-created').getByText(words.created).waitFor();
       const token = await page.getByTestId('token-value').inputValue();
       expect(token).toMatch(/^gpa_[A-Za-z0-9_-]{43}$/);
-      expect(await page.getByTestId('token-login-command').textContent()).toBe(`gpuaas login --url ${server.url} --token ${token}`);
+      expect(await page.getByTestId('token-login-command').textContent()).toBe(`gpuaas login --url ${app.server.url} --token ${token}`);
       await page.getByTestId('token-copy').click();
       await page.getByTestId('token-copy-status').filter({ hasText: /\S/ }).waitFor();
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
@@ -93,7 +78,7 @@ describe('the API tokens page', () => {
       // Shown once: after "done" and a reload, the value is nowhere on the page.
       await page.getByTestId('token-done').click();
       await page.getByTestId('token-form').waitFor();
-      const me = await gqlAt<{ me: { id: string } }>(server.url, '{ me { id } }', {}, token);
+      const me = await gqlAt<{ me: { id: string } }>(app.server.url, '{ me { id } }', {}, token);
       expect(me.data?.me.id).toBe(user.id);
       await page.reload();
       await row.waitFor();
@@ -109,7 +94,7 @@ describe('the API tokens page', () => {
       await row.getByTestId('token-confirm-revoke').click();
       await page.getByText(words.revoked).waitFor();
       await page.getByTestId('tokens-none').waitFor();
-      expect(errorCode(await gqlAt(server.url, '{ me { id } }', {}, token))).toBe('UNAUTHENTICATED');
+      expect(errorCode(await gqlAt(app.server.url, '{ me { id } }', {}, token))).toBe('UNAUTHENTICATED');
     });
   });
 });

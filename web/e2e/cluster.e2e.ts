@@ -5,25 +5,18 @@
  * its refusal of a count no node holds. Each test adds nodes of a GPU type of its own, so its
  * pools are its own whatever else runs. In English and Persian, with axe-core on each page.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
 import { JobStatus } from '../../common/job-status.js';
 import { addNode, freshGpuType, jobIn, runningJob, updateNode } from '../../server/test/factories.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
 import {
   countLoads,
   APP_LOCALES,
   fillJobForm,
-  launchBrowser,
-  openPage,
   saveScreenshot,
-  signInThroughUi,
-  startAppServer,
-  startInLocale,
-  TestPages,
-  type AppLocale,
-  waitLive,
+  useBrowserApp,
 } from './support.js';
 
 /** The pool card of `gpuType` on the Cluster page. */
@@ -44,41 +37,16 @@ function nodeRow(page: Page, name: string) {
 }
 
 describe('GPU capacity in the browser', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
-
-  beforeAll(async () => {
-    // No simulator: running jobs hold their GPUs until the test ends them.
-    [server, browser] = await Promise.all([startAppServer({ EVENT_POLL_MS: '100' }), launchBrowser()]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  /** A new page starting in `locale`, signed in as `email`, tracked for its screenshot. */
-  async function signedIn(locale: AppLocale, email: string, password: string, label = ''): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url), label);
-    await startInLocale(page, locale);
-    await signInThroughUi(page, email, password);
-    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale);
-    await waitLive(page);
-    return page;
-  }
+  // No simulator: running jobs hold their GPUs until the test ends them.
+  const app = useBrowserApp({ EVENT_POLL_MS: '100' });
 
   describe.each(APP_LOCALES)('in %s', (locale) => {
     test(`should show each pool as a bar with its numbers and the utilization chart, live without a reload (${locale})`, async () => {
       const gpuType = freshGpuType('C');
-      await addNode(server, { gpuType, gpuCount: 8 });
-      await runningJob(server, { gpuType, gpuCount: 2, name: 'warm-up' });
-      const user = await server.register('cluster-viewer');
-      const page = await signedIn(locale, user.email, TEST_PASSWORD);
+      await addNode(app.server, { gpuType, gpuCount: 8 });
+      await runningJob(app.server, { gpuType, gpuCount: 2, name: 'warm-up' });
+      const user = await app.server.register('cluster-viewer');
+      const page = await app.signedIn(locale, user.email, TEST_PASSWORD);
 
       await page.getByTestId('nav-cluster').click();
       await page.waitForURL((url) => url.pathname === '/cluster');
@@ -103,7 +71,7 @@ describe('GPU capacity in the browser', () => {
       await expectAccessible(page, `cluster page, ${locale}`);
 
       // An admin starts a 4-GPU job through the API: the bar follows, without a reload.
-      await runningJob(server, { gpuType, gpuCount: 4, name: 'live start' });
+      await runningJob(app.server, { gpuType, gpuCount: 4, name: 'live start' });
       await expect.poll(() => poolNumbers(page, gpuType), { timeout: 10_000 }).toEqual({ allocated: 6, free: 2, draining: 0, down: 0 });
       await expect(card.locator('[data-testid="pool-segment"][data-kind="allocated"]').getAttribute('data-gpus')).resolves.toBe('6');
       expect(loads()).toBe(0);
@@ -113,9 +81,9 @@ describe('GPU capacity in the browser', () => {
 
     test(`should refuse before sending a GPU count no node of the type holds, and show the type's free GPUs live (${locale})`, async () => {
       const gpuType = freshGpuType('S');
-      await addNode(server, { gpuType, gpuCount: 4 });
-      const user = await server.register('capacity-hint');
-      const page = await signedIn(locale, user.email, TEST_PASSWORD);
+      await addNode(app.server, { gpuType, gpuCount: 4 });
+      const user = await app.server.register('capacity-hint');
+      const page = await app.signedIn(locale, user.email, TEST_PASSWORD);
       await page.getByTestId('my-jobs-empty').waitFor();
 
       await page.getByTestId('submit-gpu-type').selectOption(gpuType);
@@ -136,17 +104,17 @@ describe('GPU capacity in the browser', () => {
       await expectAccessible(page, `submit form, count too large, ${locale}`);
 
       // Another user's job takes 3 of the GPUs: the hint follows.
-      await runningJob(server, { gpuType, gpuCount: 3 });
+      await runningJob(app.server, { gpuType, gpuCount: 3 });
       await expect.poll(() => hint.getAttribute('data-free'), { timeout: 10_000 }).toBe('1');
     });
   });
 
   test('should let an admin drain a node, and mark another down after a confirmation that counts the jobs that will fail', async () => {
     const gpuType = freshGpuType('N');
-    const [first, second] = [await addNode(server, { gpuType, gpuCount: 4 }), await addNode(server, { gpuType, gpuCount: 4 })];
-    const owner = await server.register('node-owner');
-    const job = await runningJob(server, { gpuType, gpuCount: 2, name: 'llama-finetune', owner, nodeId: second.id });
-    const page = await signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
+    const [first, second] = [await addNode(app.server, { gpuType, gpuCount: 4 }), await addNode(app.server, { gpuType, gpuCount: 4 })];
+    const owner = await app.server.register('node-owner');
+    const job = await runningJob(app.server, { gpuType, gpuCount: 2, name: 'llama-finetune', owner, nodeId: second.id });
+    const page = await app.signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
     await page.goto('/cluster');
     await nodeRow(page, first.name).waitFor();
 
@@ -181,7 +149,7 @@ describe('GPU capacity in the browser', () => {
     await nodeRow(page, second.name).locator('[data-testid="node-state"][data-state="DOWN"]').waitFor();
     await expect.poll(() => poolNumbers(page, gpuType)).toEqual({ allocated: 0, free: 0, draining: 4, down: 4 });
     await expect(nodeRow(page, second.name).locator('[data-testid="gpu-cell"][data-job-id=""]').count()).resolves.toBe(4);
-    const failed = await server.gql<{ job: { status: string; statusReason: string } }>('query J($id: ID!) { job(id: $id) { status statusReason } }', { id: job.id }, (await server.loginAdmin()).token);
+    const failed = await app.server.gql<{ job: { status: string; statusReason: string } }>('query J($id: ID!) { job(id: $id) { status statusReason } }', { id: job.id }, (await app.server.loginAdmin()).token);
     expect(failed.data?.job).toEqual({ status: JobStatus.FAILED, statusReason: `node ${second.name} went down` });
 
     // Both back up.
@@ -199,7 +167,7 @@ describe('GPU capacity in the browser', () => {
   test("should let an admin add a node, show the server's refusal of a second one of the same name by the field, and remove it", async () => {
     const gpuType = freshGpuType('A');
     const name = `e2e-${gpuType.toLowerCase()}`;
-    const page = await signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
+    const page = await app.signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
     await page.goto('/cluster');
     await page.getByTestId('add-node-form').waitFor();
 
@@ -228,12 +196,12 @@ describe('GPU capacity in the browser', () => {
   test('should start a job on the node an admin chose, and name the node and its GPUs on the job page', async () => {
     const gpuType = freshGpuType('P');
     // Best fit would take the 4-GPU node for 2 GPUs; the admin picks the 8-GPU one instead.
-    const big = await addNode(server, { gpuType, gpuCount: 8 });
-    const small = await addNode(server, { gpuType, gpuCount: 4 });
-    const elsewhere = await addNode(server, { gpuType: freshGpuType('Q'), gpuCount: 8 });
-    const job = await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 2, name: 'placed by hand' });
+    const big = await addNode(app.server, { gpuType, gpuCount: 8 });
+    const small = await addNode(app.server, { gpuType, gpuCount: 4 });
+    const elsewhere = await addNode(app.server, { gpuType: freshGpuType('Q'), gpuCount: 8 });
+    const job = await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 2, name: 'placed by hand' });
 
-    const page = await signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
+    const page = await app.signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
     await page.goto(`/jobs/${job.id}`);
     await page.locator('[data-testid="job-detail"][data-status="APPROVED"]').waitFor();
     await expect(page.getByTestId('job-allocation').getAttribute('data-node')).resolves.toBe('');
@@ -259,11 +227,11 @@ describe('GPU capacity in the browser', () => {
 
   test('should say in words, with the numbers, why a start cannot fit, and offer the choice of a node', async () => {
     const gpuType = freshGpuType('F');
-    const node = await addNode(server, { gpuType, gpuCount: 4 });
-    await runningJob(server, { gpuType, gpuCount: 3 });
-    const job = await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 2, name: 'does not fit' });
+    const node = await addNode(app.server, { gpuType, gpuCount: 4 });
+    await runningJob(app.server, { gpuType, gpuCount: 3 });
+    const job = await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 2, name: 'does not fit' });
 
-    const page = await signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
+    const page = await app.signedIn('en', ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
     await page.goto(`/jobs/${job.id}`);
     await page.locator('[data-testid="job-detail"][data-status="APPROVED"]').waitFor();
     await page.getByTestId('start-button').click();
@@ -281,7 +249,7 @@ describe('GPU capacity in the browser', () => {
     // The job is still waiting: nothing was written.
     await expect(page.locator('[data-testid="job-detail"]').getAttribute('data-status')).resolves.toBe('APPROVED');
     // Once the node has room, the same form starts it (best fit).
-    await updateNode(server, node.id, { gpuCount: 8 });
+    await updateNode(app.server, node.id, { gpuCount: 8 });
     await page.getByTestId('start-confirm').click();
     await page.locator('[data-testid="job-detail"][data-status="RUNNING"]').waitFor();
   });

@@ -3,23 +3,21 @@
  * starts or rejects it, and the simulator runs it; the user's page follows every step live over
  * the subscription, without ever being reloaded.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
 import {
   countLoads,
   fillJobForm,
-  launchBrowser,
   myJobRow,
   openPage,
   quotaOf,
   registerThroughUi,
   signInThroughUi,
-  startAppServer,
   submitJobThroughUi,
-  TestPages,
   UI_TIMEOUT_MS,
+  useBrowserApp,
   waitLive,
 } from './support.js';
 
@@ -64,31 +62,19 @@ async function recordingOf(page: Page): Promise<Recording | undefined> {
 }
 
 describe('a job in the browser, live', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const app = useBrowserApp(
+    // Simulator on and fast: one simulated hour takes 2 s, in 200 ms steps. Every run
+    // succeeds (after 50–100 % of its hours), so each job shows a good run of progress.
+    { SIM_SECONDS_PER_HOUR: '2', SIM_TICK_MS: '200', SIM_SEED: 'gpuaas-e2e', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' },
+    'all',
+  );
   /** The admin's page, in its own browser context, signed in once for the file. */
   let admin: Page;
-  const pages = new TestPages();
 
   beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      // Simulator on and fast: one simulated hour takes 2 s, in 200 ms steps. Every run
-      // succeeds (after 50–100 % of its hours), so each job shows a good run of progress.
-      startAppServer({ SIM_SECONDS_PER_HOUR: '2', SIM_TICK_MS: '200', SIM_SEED: 'gpuaas-e2e', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' }, 'all'),
-      launchBrowser(),
-    ]);
-    admin = await openPage(browser, server.url);
+    admin = await openPage(app.browser, app.server.url);
     await signInThroughUi(admin, ADMIN_EMAIL, ADMIN_PASSWORD);
     await waitLive(admin);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   /** Opens the admin panel on `tab` (a fresh load of the admin's page is fine). */
@@ -99,7 +85,7 @@ describe('a job in the browser, live', () => {
   }
 
   test('a user registers, submits a job and sees it PENDING with the quota meter reduced', async () => {
-    const user = pages.track(await openPage(browser, server.url));
+    const user = await app.newPage();
     await registerThroughUi(user, 'pending');
     await expect.poll(() => quotaOf(user)).toEqual({ used: 0, remaining: 100, limit: 100, valueNow: 0 });
     await user.getByTestId('my-jobs-empty').waitFor();
@@ -126,8 +112,8 @@ describe('a job in the browser, live', () => {
   });
 
   test('an admin approves and starts the job in a second context; the user page, never reloaded, shows RUNNING, advancing progress, then the outcome with a toast', async () => {
-    const user = pages.track(await openPage(browser, server.url));
-    pages.track(admin, 'admin', { close: false });
+    const user = await app.newPage();
+    app.pages.track(admin, 'admin', { close: false });
     await registerThroughUi(user, 'live');
     await waitLive(user);
     const loads = countLoads(user);
@@ -196,8 +182,8 @@ describe('a job in the browser, live', () => {
   });
 
   test("a rejected job shows the admin's reason", async () => {
-    const user = pages.track(await openPage(browser, server.url));
-    pages.track(admin, 'admin', { close: false });
+    const user = await app.newPage();
+    app.pages.track(admin, 'admin', { close: false });
     await registerThroughUi(user, 'rejected');
     await waitLive(user);
     const loads = countLoads(user);
@@ -238,8 +224,8 @@ describe('a job in the browser, live', () => {
   });
 
   test('an over-quota submission shows the remaining hours', async () => {
-    const user = pages.track(await openPage(browser, server.url));
-    pages.track(admin, 'admin', { close: false });
+    const user = await app.newPage();
+    app.pages.track(admin, 'admin', { close: false });
     const { email } = await registerThroughUi(user, 'over-quota');
     await waitLive(user);
     let createJobRequests = 0;

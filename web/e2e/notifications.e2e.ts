@@ -5,22 +5,17 @@
  * signing secret is shown once (and never again), and shows its delivery log. axe-core checks
  * each state.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mustTransition, submitJob } from '../../server/test/factories.js';
-import { TEST_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import { TEST_PASSWORD } from '../../server/test/harness.js';
 import { WebhookReceiver } from '../../server/test/notification-helpers.js';
 import { expectAccessible } from './accessibility.js';
 import {
   APP_LOCALES,
-  launchBrowser,
-  openPage,
   saveScreenshot,
   signInThroughUi,
-  startAppServer,
-  startInLocale,
-  TestPages,
   type AppLocale,
+  useBrowserApp,
   waitLive,
 } from './support.js';
 
@@ -32,49 +27,34 @@ function wordsOf(locale: AppLocale, name: string) {
 }
 
 describe('notifications in the browser', () => {
-  let server: TestServer;
-  let browser: Browser;
+  const app = useBrowserApp(
+    // A worker runs the notification producer; webhooks may reach this machine's receiver.
+    { WEBHOOK_ALLOW_PRIVATE: 'true', NOTIFICATION_POLL_MS: '100', EVENT_POLL_MS: '100' },
+    'all',
+  );
   let receiver: WebhookReceiver;
-  const pages = new TestPages();
 
   beforeAll(async () => {
-    [server, browser, receiver] = await Promise.all([
-      // A worker runs the notification producer; webhooks may reach this machine's receiver.
-      startAppServer({ WEBHOOK_ALLOW_PRIVATE: 'true', NOTIFICATION_POLL_MS: '100', EVENT_POLL_MS: '100' }, 'all'),
-      launchBrowser(),
-      new WebhookReceiver().start(),
-    ]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
+    receiver = await new WebhookReceiver().start();
   });
 
   afterAll(async () => {
     await receiver?.stop();
-    await browser?.close();
-    await server?.close();
   });
-
-  async function pageIn(locale: AppLocale): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url));
-    await startInLocale(page, locale);
-    return page;
-  }
 
   describe.each(APP_LOCALES)('in %s', (locale) => {
     test(`the bell count rises when an admin approves the user's job, the list shows it, and marking read clears it (${locale})`, async () => {
-      const admin = await server.loginAdmin();
-      const user = await server.register(`bell-${locale}`);
+      const admin = await app.server.loginAdmin();
+      const user = await app.server.register(`bell-${locale}`);
       const name = `bell job ${locale}`;
-      const job = await submitJob(server, user, { name, gpuCount: 1, hours: 1 });
+      const job = await submitJob(app.server, user, { name, gpuCount: 1, hours: 1 });
       const words = wordsOf(locale, name);
-      const page = await pageIn(locale);
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, user.email, TEST_PASSWORD);
       await waitLive(page);
       await expect(page.getByTestId('bell-count').count()).resolves.toBe(0);
 
-      await mustTransition(server, 'approve', job.id, admin.token);
+      await mustTransition(app.server, 'approve', job.id, admin.token);
       // Live: the count, and a toast from the same notification.
       await page.getByTestId('bell-count').filter({ hasText: words.one }).waitFor();
       await page.getByTestId('toast').filter({ hasText: words.toast }).waitFor();
@@ -100,9 +80,9 @@ describe('notifications in the browser', () => {
     });
 
     test(`the settings page turns e-mail on and creates a webhook whose secret is shown once (${locale})`, async () => {
-      const admin = await server.loginAdmin();
-      const user = await server.register(`hooks-${locale}`);
-      const page = await pageIn(locale);
+      const admin = await app.server.loginAdmin();
+      const user = await app.server.register(`hooks-${locale}`);
+      const page = await app.pageIn(locale);
       await signInThroughUi(page, user.email, TEST_PASSWORD);
       await waitLive(page);
       await page.getByTestId('bell').click();
@@ -140,8 +120,8 @@ describe('notifications in the browser', () => {
       await expect(page.content()).resolves.not.toContain(secret);
 
       // A job of the user's, approved: the message arrives signed, and the log says delivered.
-      const job = await submitJob(server, user, { name: `hooked ${locale}`, gpuCount: 1, hours: 1 });
-      await mustTransition(server, 'approve', job.id, admin.token);
+      const job = await submitJob(app.server, user, { name: `hooked ${locale}`, gpuCount: 1, hours: 1 });
+      await mustTransition(app.server, 'approve', job.id, admin.token);
       await expect.poll(() => receiver.accepted.filter((m) => m.body.data.jobId === job.id).length, { timeout: 15_000 }).toBe(1);
       expect(receiver.invalid).toEqual([]);
       await page.getByTestId('webhook-show-log').click();

@@ -5,28 +5,22 @@
  * starts a waiting job by itself. Each test queues on a GPU type of its own. In English and
  * Persian, with axe-core on the pages it shows.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
 import { JobStatus } from '../../common/job-status.js';
 import { addNode, freshGpuType, jobIn, JOB, mustTransition, type JobView } from '../../server/test/factories.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, TEST_PASSWORD } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
 import {
   APP_LOCALES,
   busyGpuType,
   countLoads,
-  launchBrowser,
   myJobRow,
-  openPage,
   queueOrder,
   queueRow,
   setSchedulingMode,
-  signInThroughUi,
-  startAppServer,
-  startInLocale,
-  TestPages,
   type AppLocale,
-  waitLive,
+  useBrowserApp,
 } from './support.js';
 
 /** Live changes reach the page within this long: a plan, a message, a refetch. */
@@ -77,51 +71,23 @@ async function estimateWords(page: Page, jobId: string): Promise<string> {
 }
 
 describe('the scheduler in the browser', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      // API and worker in one process, so the scheduler runs. Every run succeeds after at least
-      // half its hours, at 10 s an hour: a 40-hour job holds its node for 200 s or more.
-      startAppServer({ SIM_SECONDS_PER_HOUR: '10', SIM_TICK_MS: '500', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' }, 'all'),
-      launchBrowser(),
-    ]);
-  });
-
-  afterEach(async ({ task }) => {
-    try {
-      await pages.finish(task.name);
-    } finally {
-      // The settings are the server's, shared by every test of the file.
-      await setSchedulingMode(server, 'MANUAL');
-    }
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  /** A new page starting in `locale`, signed in as `email`, live, tracked for its screenshot. */
-  async function signedIn(locale: AppLocale, email: string, password: string, label = ''): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url), label);
-    await startInLocale(page, locale);
-    await signInThroughUi(page, email, password);
-    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale);
-    await waitLive(page);
-    return page;
-  }
+  const app = useBrowserApp(
+    // API and worker in one process, so the scheduler runs. Every run succeeds after at least
+    // half its hours, at 10 s an hour: a 40-hour job holds its node for 200 s or more.
+    { SIM_SECONDS_PER_HOUR: '10', SIM_TICK_MS: '500', SIM_SUCCESS_RATE: '1', EVENT_POLL_MS: '100' },
+    'all',
+    // The settings are the server's, shared by every test of the file.
+    { afterEachTest: () => setSchedulingMode(app.server, 'MANUAL') },
+  );
 
   describe.each(APP_LOCALES)('in %s', (locale) => {
     test(`should show a waiting job's place, times and reason on the dashboard, and move them live as the jobs ahead end and start (${locale})`, async () => {
-      const { gpuType, running } = await busyGpuType(server, 'W');
+      const { gpuType, running } = await busyGpuType(app.server, 'W');
       const words = wordsOf(locale, gpuType);
-      const owner = await server.register('waiting');
-      const first = await jobIn(server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 2, hours: 10, name: 'first in line' });
-      const second = await jobIn(server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 2, hours: 10, name: 'second in line' });
-      const page = await signedIn(locale, owner.email, TEST_PASSWORD);
+      const owner = await app.server.register('waiting');
+      const first = await jobIn(app.server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 2, hours: 10, name: 'first in line' });
+      const second = await jobIn(app.server, JobStatus.APPROVED, { owner, gpuType, gpuCount: 2, hours: 10, name: 'second in line' });
+      const page = await app.signedIn(locale, owner.email, TEST_PASSWORD);
       await myJobRow(page, second.id).getByTestId('job-estimate').waitFor();
       const loads = countLoads(page);
 
@@ -137,13 +103,13 @@ describe('the scheduler in the browser', () => {
       await expectAccessible(page, `dashboard with waiting jobs, ${locale}`);
 
       // The admin completes the running job (MANUAL): the first job's GPUs are free, an admin may start it.
-      const admin = await server.loginAdmin();
-      await mustTransition(server, 'complete', running.id, admin.token);
+      const admin = await app.server.loginAdmin();
+      await mustTransition(app.server, 'complete', running.id, admin.token);
       await expect.poll(() => estimateOf(page, first.id), { timeout: LIVE_MS }).toEqual({ position: '1', reason: 'AWAITING_START' });
       await expect.poll(() => estimateWords(page, first.id)).toContain(words.readyManual);
 
       // The admin starts it: the second moves to the head, waiting for the GPUs the first now holds.
-      await mustTransition(server, 'start', first.id, admin.token);
+      await mustTransition(app.server, 'start', first.id, admin.token);
       await myJobRow(page, first.id, JobStatus.RUNNING).waitFor({ timeout: LIVE_MS });
       await expect(myJobRow(page, first.id).getByTestId('job-estimate').count()).resolves.toBe(0);
       await expect.poll(() => estimateOf(page, second.id), { timeout: LIVE_MS }).toEqual({ position: '1', reason: 'WAITING_FOR_GPUS' });
@@ -161,15 +127,15 @@ describe('the scheduler in the browser', () => {
     });
 
     test(`should reorder the queue on every open page when an admin raises a job's priority (${locale})`, async () => {
-      const { gpuType } = await busyGpuType(server, 'P');
+      const { gpuType } = await busyGpuType(app.server, 'P');
       const words = wordsOf(locale, gpuType);
-      const viewer = await server.register('queue-viewer');
+      const viewer = await app.server.register('queue-viewer');
       // Queue order is priority, then fair share (all fresh users: none used), then approval time.
-      const mine = await jobIn(server, JobStatus.APPROVED, { owner: viewer, gpuType, gpuCount: 1, hours: 5, name: 'mine' });
-      const middle = await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5, name: 'middle' });
-      const last = await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5, name: 'last' });
+      const mine = await jobIn(app.server, JobStatus.APPROVED, { owner: viewer, gpuType, gpuCount: 1, hours: 5, name: 'mine' });
+      const middle = await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5, name: 'middle' });
+      const last = await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 1, hours: 5, name: 'last' });
 
-      const user = await signedIn(locale, viewer.email, TEST_PASSWORD);
+      const user = await app.signedIn(locale, viewer.email, TEST_PASSWORD);
       await user.getByTestId('nav-queue').click();
       await user.waitForURL((url) => url.pathname === '/queue');
       await user.locator(`[data-testid="queue-type"][data-gpu-type="${gpuType}"]`).click();
@@ -183,7 +149,7 @@ describe('the scheduler in the browser', () => {
       await expect(user.getByTestId('priority-input').count()).resolves.toBe(0);
       await expectAccessible(user, `queue page, as a user, ${locale}`);
 
-      const admin = await signedIn(locale, ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
+      const admin = await app.signedIn(locale, ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
       await admin.goto(`/queue?type=${encodeURIComponent(gpuType)}`);
       await queueRow(admin, last.id).waitFor();
       await expect.poll(() => queueOrder(admin)).toEqual([mine.id, middle.id, last.id]);
@@ -209,7 +175,7 @@ describe('the scheduler in the browser', () => {
       await expect(user.locator('[data-testid="queue-row"][data-position="1"]').getAttribute('data-priority')).resolves.toBe('10');
       expect([userLoads(), adminLoads()]).toEqual([0, 0]);
       // The server agrees.
-      const stored = await server.gql<{ job: { priority: number } }>('query P($id: ID!) { job(id: $id) { priority } }', { id: last.id }, (await server.loginAdmin()).token);
+      const stored = await app.server.gql<{ job: { priority: number } }>('query P($id: ID!) { job(id: $id) { priority } }', { id: last.id }, (await app.server.loginAdmin()).token);
       expect(stored.data?.job.priority).toBe(10);
 
       // The job's timeline tells of the change, and who made it; its details show the new priority.
@@ -225,10 +191,10 @@ describe('the scheduler in the browser', () => {
     test(`should switch the scheduler to AUTO from the admin panel, which then starts a waiting job by itself (${locale})`, async () => {
       const gpuType = freshGpuType('A');
       const words = wordsOf(locale, gpuType);
-      await addNode(server, { gpuType, gpuCount: 2 });
-      const waiting = await jobIn(server, JobStatus.APPROVED, { gpuType, gpuCount: 2, hours: 20, name: 'started by the scheduler' });
+      await addNode(app.server, { gpuType, gpuCount: 2 });
+      const waiting = await jobIn(app.server, JobStatus.APPROVED, { gpuType, gpuCount: 2, hours: 20, name: 'started by the scheduler' });
 
-      const page = await signedIn(locale, ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
+      const page = await app.signedIn(locale, ADMIN_EMAIL, ADMIN_PASSWORD, 'admin');
       await page.goto('/admin');
       const panel = page.locator('[data-testid="scheduler-settings"][data-mode="MANUAL"]');
       await panel.waitFor();
@@ -242,7 +208,7 @@ describe('the scheduler in the browser', () => {
       await page.getByTestId('scheduler-auto-approve').fill('0');
 
       // In MANUAL the job waits, ready to start, for an admin.
-      const still = await server.gql<{ job: JobView }>(JOB, { id: waiting.id }, (await server.loginAdmin()).token);
+      const still = await app.server.gql<{ job: JobView }>(JOB, { id: waiting.id }, (await app.server.loginAdmin()).token);
       expect(still.data?.job.status).toBe(JobStatus.APPROVED);
 
       await page.locator('label[for="scheduler-mode-AUTO"]').click();

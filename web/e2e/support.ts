@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ProcessRole } from '../../server/src/config.js';
 import { addNode, dataOf, freshGpuType, runningJob, type NodeView, type StartedJob } from '../../server/test/factories.js';
 import { TEST_PASSWORD, TestServer } from '../../server/test/harness.js';
@@ -216,6 +216,73 @@ export type AppLocale = (typeof APP_LOCALES)[number];
  */
 export async function startInLocale(page: Page, locale: AppLocale): Promise<void> {
   await page.addInitScript((value) => localStorage.setItem('gpuaas.locale', value), locale);
+}
+
+/** Waits until `page` shows the app in `locale`, its Bootstrap build loaded. */
+export async function waitForLocale(page: Page, locale: AppLocale): Promise<void> {
+  await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale);
+}
+
+// ---- A test file's server and browser --------------------------------------------------------
+
+/**
+ * What the tests of a file share: a server serving the app, one Chromium, and the pages of the
+ * test that runs. `useBrowserApp` makes it; `server` and `browser` are set before the first test.
+ */
+export class BrowserApp {
+  server!: TestServer;
+  browser!: Browser;
+  readonly pages = new TestPages();
+
+  /** A new page on the server, tracked for its screenshot. */
+  async newPage(label = ''): Promise<Page> {
+    return this.pages.track(await openPage(this.browser, this.server.url), label);
+  }
+
+  /** A new page that starts in `locale`, tracked for its screenshot. */
+  async pageIn(locale: AppLocale, label = ''): Promise<Page> {
+    const page = await this.newPage(label);
+    await startInLocale(page, locale);
+    return page;
+  }
+
+  /** A new page starting in `locale`, signed in as `email`, live, tracked for its screenshot. */
+  async signedIn(locale: AppLocale, email: string, password: string, label = ''): Promise<Page> {
+    const page = await this.pageIn(locale, label);
+    await signInThroughUi(page, email, password);
+    await waitForLocale(page, locale);
+    await waitLive(page);
+    return page;
+  }
+}
+
+/**
+ * Hooks a server on a fresh database (`env` and `role` as for `startAppServer`) and Chromium into
+ * the calling `describe`: both start before its tests and close after them. After each test its
+ * pages are finished (`TestPages.finish`), then `afterEachTest` runs, even if finishing failed.
+ */
+export function useBrowserApp(
+  env: Record<string, string> = {},
+  role: ProcessRole = 'api',
+  { afterEachTest }: { afterEachTest?: () => Promise<void> } = {},
+): BrowserApp {
+  const app = new BrowserApp();
+  beforeAll(async () => {
+    [app.server, app.browser] = await Promise.all([startAppServer(env, role), launchBrowser()]);
+  });
+  afterEach(async ({ task }) => {
+    try {
+      await app.pages.finish(task.name);
+    } finally {
+      await afterEachTest?.();
+    }
+  });
+  afterAll(async () => {
+    // Unset where the start failed.
+    await app.browser?.close();
+    await app.server?.close();
+  });
+  return app;
 }
 
 // ---- The scheduler ----------------------------------------------------------------------------

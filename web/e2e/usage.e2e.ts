@@ -7,71 +7,40 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { JobStatus } from '../../common/job-status.js';
 import { jobIn, setQuota } from '../../server/test/factories.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
 import {
   APP_LOCALES,
   fillJobForm,
-  launchBrowser,
-  openPage,
   quotaOf,
   registerThroughUi,
   saveScreenshot,
   signInThroughUi,
-  startAppServer,
-  startInLocale,
   submitJobThroughUi,
-  TestPages,
-  type AppLocale,
+  useBrowserApp,
+  waitForLocale,
   waitLive,
 } from './support.js';
 
 describe('usage accounting in the browser', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([
-      // H100 GPUs cost twice their GPU-hours; the simulator never ticks, so only the tests move jobs.
-      startAppServer({ GPU_BILLING_WEIGHTS: 'H100:2', SIM_SECONDS_PER_HOUR: '0.5', SIM_TICK_MS: '3600000', EVENT_POLL_MS: '100' }),
-      launchBrowser(),
-    ]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
-
-  async function pageIn(locale: AppLocale, label = ''): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url), label);
-    await startInLocale(page, locale);
-    return page;
-  }
-
-  async function inLocale(page: Page, locale: AppLocale): Promise<void> {
-    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe(locale);
-  }
+  const app = useBrowserApp(
+    // H100 GPUs cost twice their GPU-hours; the simulator never ticks, so only the tests move jobs.
+    { GPU_BILLING_WEIGHTS: 'H100:2', SIM_SECONDS_PER_HOUR: '0.5', SIM_TICK_MS: '3600000', EVENT_POLL_MS: '100' },
+  );
 
   describe.each(APP_LOCALES)('in %s', (locale) => {
     test(`should show an admin the month's usage as a table and stacked bars, and download it as CSV (${locale})`, async () => {
-      const owner = await server.register('usage-e2e');
-      await jobIn(server, JobStatus.COMPLETED, { owner, name: 'train, "big" مدل', gpuType: 'H100', gpuCount: 2, hours: 3 });
-      await jobIn(server, JobStatus.REJECTED, { owner, name: 'rejected', gpuType: 'A100', gpuCount: 1, hours: 2 });
-      await jobIn(server, JobStatus.PENDING, { owner, name: 'waiting', gpuType: 'A100', gpuCount: 1, hours: 1 });
+      const owner = await app.server.register('usage-e2e');
+      await jobIn(app.server, JobStatus.COMPLETED, { owner, name: 'train, "big" مدل', gpuType: 'H100', gpuCount: 2, hours: 3 });
+      await jobIn(app.server, JobStatus.REJECTED, { owner, name: 'rejected', gpuType: 'A100', gpuCount: 1, hours: 2 });
+      await jobIn(app.server, JobStatus.PENDING, { owner, name: 'waiting', gpuType: 'A100', gpuCount: 1, hours: 1 });
 
-      const page = await pageIn(locale, 'admin');
+      const page = await app.pageIn(locale, 'admin');
       await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await page.goto('/admin?tab=usage');
       const h100 = page.locator(`[data-testid="usage-row"][data-email="${owner.email}"][data-gpu-type="H100"]`);
       const a100 = page.locator(`[data-testid="usage-row"][data-email="${owner.email}"][data-gpu-type="A100"]`);
@@ -109,9 +78,9 @@ describe('usage accounting in the browser', () => {
     });
 
     test(`should price the cost preview at the GPU type's weight, chart the user's months and follow a new limit live (${locale})`, async () => {
-      const page = await pageIn(locale);
+      const page = await app.pageIn(locale);
       const user = await registerThroughUi(page, 'usage-e2e');
-      await inLocale(page, locale);
+      await waitForLocale(page, locale);
       await waitLive(page);
 
       await fillJobForm(page, { name: 'weighted', gpuType: 'H100', gpuCount: 2, hours: 3 });
@@ -128,7 +97,7 @@ describe('usage accounting in the browser', () => {
       await expectAccessible(page, `dashboard with usage history and a weighted cost, ${locale}`);
 
       // An admin's new limit reaches the meter without a reload.
-      expect((await setQuota(server, user.id, 250)).errors).toBeUndefined();
+      expect((await setQuota(app.server, user.id, 250)).errors).toBeUndefined();
       await expect.poll(async () => (await quotaOf(page)).limit, { timeout: 15_000 }).toBe(250);
       expect((await quotaOf(page)).remaining).toBe(238);
     });

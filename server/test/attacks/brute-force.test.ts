@@ -8,7 +8,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { TEST_PASSWORD, TestServer } from '../harness.js';
 
 const LOGIN = 'mutation ($input: LoginInput!) { login(input: $input) { token user { id } } }';
@@ -226,13 +225,7 @@ describe('login and registration limits behind a trusted proxy (TRUST_PROXY=true
   });
 
   describe('with a second API replica on the same database', () => {
-    let replica: App;
-    beforeAll(async () => {
-      replica = await server.startReplica();
-    });
-    afterAll(async () => {
-      await replica?.close();
-    });
+    const replica = TestServer.useReplica(() => server);
 
     it('should count guesses sent to either replica against one per-account limit', async () => {
       const victim = await server.register('replicas');

@@ -6,7 +6,6 @@
 import { CloseCode } from 'graphql-ws';
 import { SignJWT, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { TEST_PASSWORD, TestServer, errorCode, type TestUser } from '../harness.js';
 import { JOB_CHANGES, Subscription, closedWithin, connect, proveDelivers, type Change } from '../ws-client.js';
 
@@ -198,13 +197,7 @@ describe('token revocation', () => {
     });
 
     describe('on another API replica', () => {
-      let replica: App;
-      beforeAll(async () => {
-        replica = await server.startReplica();
-      });
-      afterAll(async () => {
-        await replica?.close();
-      });
+      const replica = TestServer.useReplica(() => server);
 
       it('should close a revoked user\'s socket held by the replica that did not revoke', async () => {
         const user = await server.register('ws-replica');

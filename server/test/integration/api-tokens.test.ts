@@ -7,7 +7,6 @@
 import { createHash } from 'node:crypto';
 import { CloseCode } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { TEST_PASSWORD, TestServer, errorCode, gqlAt, type TestUser } from '../harness.js';
 import { countOf, dataOf, submitJob, waitUntil } from '../factories.js';
 import { JOB_CHANGES, Subscription, closedWithin, connect, proveDelivers, type Change } from '../ws-client.js';
@@ -45,6 +44,11 @@ describe('API tokens', () => {
 
   async function meWith(token: string, url = server.url) {
     return gqlAt<{ me: { id: string } }>(url, ME, {}, token);
+  }
+
+  /** The token's `last_used_at` as the database holds it. */
+  async function lastUsedAt(id: string): Promise<Date | null> {
+    return (await server.db.query<{ last_used_at: Date | null }>('select last_used_at from api_tokens where id = $1', [id])).rows[0]!.last_used_at;
   }
 
   describe('creating and listing', () => {
@@ -153,15 +157,12 @@ describe('API tokens', () => {
     it('should write lastUsedAt at the first use and not again within the minute', async () => {
       const user = await server.register('tokens-used');
       const { token, apiToken } = await create(user);
-      const lastUsed = async () =>
-        (await server.db.query<{ last_used_at: Date | null }>('select last_used_at from api_tokens where id = $1', [apiToken.id])).rows[0]!
-          .last_used_at;
       await meWith(token);
-      const first = await waitUntil(async () => (await lastUsed()) ?? undefined, { what: 'lastUsedAt written' });
+      const first = await waitUntil(async () => (await lastUsedAt(apiToken.id)) ?? undefined, { what: 'lastUsedAt written' });
       for (let i = 0; i < 20; i++) await meWith(token);
       // Even a write the process would let through is dropped by the conditional UPDATE.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect((await lastUsed())?.getTime()).toBe(first.getTime());
+      expect((await lastUsedAt(apiToken.id))?.getTime()).toBe(first.getTime());
       const listed = dataOf(await server.gql<{ apiTokens: Created['apiToken'][] }>(LIST, {}, user.token), 'apiTokens').apiTokens;
       expect(Date.parse(listed[0]!.lastUsedAt!)).toBe(first.getTime());
     });
@@ -267,33 +268,24 @@ describe('API tokens', () => {
     });
 
     describe('on another API replica', () => {
-      let replica: App;
-      beforeAll(async () => {
-        replica = await server.startReplica();
-      });
-      afterAll(async () => {
-        await replica?.close();
-      });
+      const replica = TestServer.useReplica(() => server);
 
       it('should not write lastUsedAt again within the minute from another process, nor from this one', async () => {
         const user = await server.register('used-replica');
         const { token, apiToken } = await create(user);
-        const lastUsed = async () =>
-          (await server.db.query<{ last_used_at: Date | null }>('select last_used_at from api_tokens where id = $1', [apiToken.id])).rows[0]!
-            .last_used_at;
         await meWith(token);
-        const first = await waitUntil(async () => (await lastUsed()) ?? undefined, { what: 'lastUsedAt written' });
+        const first = await waitUntil(async () => (await lastUsedAt(apiToken.id)) ?? undefined, { what: 'lastUsedAt written' });
         // The replica has never seen the token, so it asks to write: the conditional UPDATE drops it.
         expect((await meWith(token, replica.url)).data?.me.id).toBe(user.id);
         await new Promise((resolve) => setTimeout(resolve, 200));
-        expect((await lastUsed())?.getTime()).toBe(first.getTime());
+        expect((await lastUsedAt(apiToken.id))?.getTime()).toBe(first.getTime());
         // With the row a minute old, the processes that wrote or asked lately still wait their minute.
         await server.db.query("update api_tokens set last_used_at = now() - interval '2 minutes' where id = $1", [apiToken.id]);
-        const aged = (await lastUsed())!.getTime();
+        const aged = (await lastUsedAt(apiToken.id))!.getTime();
         await meWith(token);
         await meWith(token, replica.url);
         await new Promise((resolve) => setTimeout(resolve, 200));
-        expect((await lastUsed())?.getTime()).toBe(aged);
+        expect((await lastUsedAt(apiToken.id))?.getTime()).toBe(aged);
       });
 
       it('should refuse the token there as soon as the revocation is announced, and close its socket there', async () => {

@@ -10,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/modules/jobs/job-status.js';
 import { monthOf, roundGpuHours } from '../../src/modules/quotas/quota-math.js';
+import type { UsageRecord } from '../../src/modules/usage/usage.queries.js';
 import { REGISTER, addNode, dataOf, freshGpuType, jobIn, mustTransition, quotaOf, submitJob } from '../factories.js';
 import { TEST_PASSWORD, TestServer, errorCode, type TestUser } from '../harness.js';
 import { assertQuotaSumRule } from '../invariants.js';
@@ -24,18 +25,8 @@ const MY_USAGE = 'query MyUsage($months: Int) { myUsage(months: $months) { month
 const WEIGHTS = 'query GpuBillingWeights { gpuBillingWeights { gpuType weight } }';
 const JOB_WEIGHT = 'query JobWeight($id: ID!) { job(id: $id) { id gpuHours billingWeight chargedGpuHours status } }';
 
-interface UsageRowView {
-  user: { id: string; email: string };
-  gpuType: string;
-  jobs: number;
-  reservedGpuHours: number;
-  chargedGpuHours: number;
-  refundedGpuHours: number;
-  completed: number;
-  failed: number;
-  cancelled: number;
-  rejected: number;
-}
+/** A usage row as the API returns it: the record, its user shown by id and email. */
+type UsageRowView = Omit<UsageRecord, 'user'> & { user: { id: string; email: string } };
 
 interface LedgerJob {
   id: string;
