@@ -3,34 +3,17 @@
  * of their email, the table narrowing as the admin types, a word when nobody matches, and every
  * user back once the search is cleared. axe-core checks the searched and the empty table.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, type TestServer } from '../../server/test/harness.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, test } from 'vitest';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from '../../server/test/harness.js';
 import { expectAccessible } from './accessibility.js';
-import { APP_LOCALES, launchBrowser, openPage, signInThroughUi, startAppServer, startInLocale, TestPages, type AppLocale } from './support.js';
+import { APP_LOCALES, type AppLocale, useBrowserApp } from './support.js';
 
 describe('finding users in the admin panel', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const pages = new TestPages();
-
-  beforeAll(async () => {
-    [server, browser] = await Promise.all([startAppServer(), launchBrowser()]);
-  });
-
-  afterEach(async ({ task }) => {
-    await pages.finish(task.name);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const app = useBrowserApp();
 
   async function adminPage(locale: AppLocale): Promise<Page> {
-    const page = pages.track(await openPage(browser, server.url));
-    await startInLocale(page, locale);
-    await signInThroughUi(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const page = await app.signedIn(locale, ADMIN_EMAIL, ADMIN_PASSWORD);
     await page.goto('/admin?tab=users');
     return page;
   }
@@ -40,8 +23,8 @@ describe('finding users in the admin panel', () => {
   describe.each(APP_LOCALES)('in %s', (locale) => {
     test(`should narrow the table to the users whose email contains what the admin types (${locale})`, async () => {
       const tag = `lab${Date.now().toString(36)}${locale}`;
-      const wanted = [await server.register(`${tag}-ada`), await server.register(`${tag}-grace`)];
-      const other = await server.register(`other-${locale}`);
+      const wanted = [await app.server.register(`${tag}-ada`), await app.server.register(`${tag}-grace`)];
+      const other = await app.server.register(`other-${locale}`);
       const page = await adminPage(locale);
       await page.locator(`[data-testid="user-row"][data-user-id="${other.id}"]`).waitFor();
 
