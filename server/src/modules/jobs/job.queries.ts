@@ -141,9 +141,38 @@ export function countStatement(filter: JobListFilter): Statement {
   return { text: `select count(*) as n from jobs j${whereClause(where(filter, values))}`, values };
 }
 
+/**
+ * One page as `pageStatement` gives it and the count of `countStatement`, in one statement: one
+ * round trip and one snapshot instead of two. The count is the outer side of a LEFT JOIN, so it
+ * comes back even when the page is empty (as one row with no job in it); each job row carries it.
+ */
+export function pageWithCountStatement(filter: JobListFilter, first: number, cursor: KeysetCursor | null): Statement {
+  const page = pageStatement(filter, first, cursor);
+  // The filter's parameters come first in both texts, so the count can share them.
+  const count = countStatement(filter);
+  return {
+    text: `select c.n as total_count, p.* from (${count.text}) c left join (${page.text}) p on true order by p.created_at desc, p.id desc`,
+    values: page.values,
+  };
+}
+
 export async function page(sql: SqlRunner, filter: JobListFilter, first: number, cursor: KeysetCursor | null): Promise<JobRecord[]> {
   const { text, values } = pageStatement(filter, first, cursor);
   return (await sql.rows<JobRow>(text, values)).map(toJobRecord);
+}
+
+/** A page and how many jobs match `filter` in all (see `pageWithCountStatement`). */
+export async function pageWithCount(
+  sql: SqlRunner,
+  filter: JobListFilter,
+  first: number,
+  cursor: KeysetCursor | null,
+): Promise<{ rows: JobRecord[]; totalCount: number }> {
+  const { text, values } = pageWithCountStatement(filter, first, cursor);
+  const found = await sql.rows<JobRow & { total_count: string }>(text, values);
+  const rows: JobRecord[] = [];
+  for (const row of found) if (row.id !== null) rows.push(toJobRecord(row));
+  return { rows, totalCount: Number(found[0]!.total_count) };
 }
 
 export async function countMatching(sql: SqlRunner, filter: JobListFilter): Promise<number> {
