@@ -13,7 +13,7 @@ import { CommitNotifier } from '../server/src/events/commit-notifier.js';
 import { NOTIFY_SQL } from '../server/src/events/job-event.queries.js';
 import { createLogger } from '../server/src/logger.js';
 import { prepared } from '../server/src/db/sql.js';
-import { countStatement, pageStatement, SUBMIT_SQL, submitValues } from '../server/src/modules/jobs/job.queries.js';
+import { countStatement, pageStatement, pageWithCountStatement, SUBMIT_SQL, submitValues } from '../server/src/modules/jobs/job.queries.js';
 import { monthOf } from '../server/src/modules/quotas/quota-math.js';
 import { Role } from '../server/src/modules/users/user.entity.js';
 import type { UserRecord } from '../server/src/modules/users/user.queries.js';
@@ -122,11 +122,13 @@ async function rawSubmit(pool: pg.Pool, owner: UserRecord, notifier: CommitNotif
   notifier.committed();
 }
 
-/** One owner's first page as raw SQL: the page and the count gpuaas sends for it, side by side. */
+/**
+ * One owner's first page as raw SQL: the statement gpuaas sends for it, the page and its count in
+ * one (an owner's count is small, so gpuaas never keeps it).
+ */
 async function rawPage(pool: pg.Pool, ownerId: string): Promise<void> {
-  const page = pageStatement({ ownerId }, PAGE_SIZE, null);
-  const count = countStatement({ ownerId });
-  await Promise.all([pool.query(prepared(page.text, page.values)), pool.query(prepared(count.text, count.values))]);
+  const { text, values } = pageWithCountStatement({ ownerId }, PAGE_SIZE, null);
+  await pool.query(prepared(text, values));
 }
 
 type Op = 'page' | 'submit';

@@ -191,7 +191,7 @@ export async function runRead(ctx: ScenarioContext): Promise<ScenarioResult> {
       }
     }
     findings.push(
-      `Every page also counts the matching jobs for totalCount (JobService.list runs countMatching next to the page, whether or not totalCount is selected): ` +
+      `Every page also counts the matching jobs for totalCount (JobService.list counts them in the page's own statement, or reuses a large count kept for a second, whether or not totalCount is selected): ` +
         `on ${num(largest)} jobs the admin's count(*) took ${num(executionMs(plans.adminCount), 1)} ms against ${num(executionMs(plans.adminPage), 2)} ms for the page itself ` +
         `(plans below). A count grows with the table; the keyset page does not. One user's count took ${num(executionMs(plans.userCount), 2)} ms.`,
     );

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from './date-time.js';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { buildSchema } from 'type-graphql';
 import {
@@ -24,7 +24,7 @@ export function buildGraphQLSchema(): Promise<GraphQLSchema> {
     resolvers: [UserResolver, JobResolver, QuotaResolver, ClusterResolver, GpuSlotResolver, GpuAllocationResolver, JobAllocationResolver,
       SchedulerResolver, JobEstimateResolver, UsageResolver, ApiTokenResolver, NotificationResolver],
     authChecker,
-    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    scalarsMap: [{ type: Date, scalar: DateTime }],
     validate: false,
     // Subscriptions use their own `subscribe` functions over the event relay (see events/);
     // type-graphql still insists on a pub/sub, which stays unused.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler, Response } from 'express';
-import type { Logger } from '../logger.js';
+import { unredactedLogger, type Logger } from '../logger.js';
 
 /** What the request-logging middleware leaves on `res.locals` for later handlers. */
 export interface RequestLocals {
@@ -53,8 +53,9 @@ export function startRequestLog(log: Logger, req: IncomingMessage, res: ServerRe
       userId: locals.userId,
       ...locals.operation,
     };
-    if (QUIET.has(path)) log.debug(fields, 'HTTP request');
-    else log.info(fields, 'HTTP request');
+    // Every field above is named here and none holds a credential (the path has no query string).
+    if (QUIET.has(path)) unredactedLogger(log).debug(fields, 'HTTP request');
+    else unredactedLogger(log).info(fields, 'HTTP request');
   });
   return locals;
 }

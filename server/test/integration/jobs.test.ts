@@ -386,6 +386,17 @@ describe('jobs', () => {
       expect(times).toEqual([...times].sort((a, b) => b - a));
     });
 
+    it('should still count every job on an empty page past the last one', async () => {
+      const user = await server.register();
+      await Promise.all(Array.from({ length: 3 }, () => submitJob(server, user)));
+      const all = await listJobs(user.token, { first: 3 });
+      expect(all.data?.jobs.pageInfo.hasNextPage).toBe(false);
+
+      const past = await listJobs(user.token, { first: 3, after: all.data?.jobs.pageInfo.endCursor });
+      expect(past.errors).toBeUndefined();
+      expect(past.data?.jobs).toMatchObject({ totalCount: 3, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    });
+
     it('should page a status-filtered list without mixing in other statuses', async () => {
       const user = await server.register();
       const jobs = await Promise.all(Array.from({ length: 6 }, () => submitJob(server, user)));

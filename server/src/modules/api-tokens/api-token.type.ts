@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Field, ID, ObjectType } from 'type-graphql';
 import type { ApiTokenRecord } from './api-token.service.js';
 
@@ -11,13 +11,13 @@ export class ApiTokenType {
   @Field(() => String, { description: 'What its owner called it' })
   name!: string;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   createdAt!: Date;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: 'Last request made with it, to the minute; null if never used' })
+  @Field(() => DateTime, { nullable: true, description: 'Last request made with it, to the minute; null if never used' })
   lastUsedAt!: Date | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true, description: 'When it stops working; null if never' })
+  @Field(() => DateTime, { nullable: true, description: 'When it stops working; null if never' })
   expiresAt!: Date | null;
 
   static from(record: ApiTokenRecord): ApiTokenType {

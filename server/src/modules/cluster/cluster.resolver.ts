@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
 import { requireViewer } from '../auth/viewer.js';
@@ -25,8 +25,8 @@ export class ClusterResolver {
   @Query(() => [UtilizationPointType], { description: 'Allocated GPUs averaged over equal buckets of [from, to); all types unless gpuType' })
   async utilization(
     @Ctx() ctx: GraphQLContext,
-    @Arg('from', () => GraphQLDateTime) from: Date,
-    @Arg('to', () => GraphQLDateTime) to: Date,
+    @Arg('from', () => DateTime) from: Date,
+    @Arg('to', () => DateTime) to: Date,
     @Arg('gpuType', () => String, { nullable: true }) gpuType: string | null,
     @Arg('buckets', () => Int, { defaultValue: 96 }) buckets: number,
   ): Promise<UtilizationPointType[]> {

@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { AllocationRecord, NodeRecord, PoolRecord, UtilizationRecord } from './cluster.queries.js';
 import { GpuNodeState } from './gpu-node.entity.js';
@@ -112,7 +112,7 @@ export class GpuPoolType {
 
 @ObjectType('UtilizationPoint', { description: 'Allocated GPUs averaged over one bucket of time' })
 export class UtilizationPointType {
-  @Field(() => GraphQLDateTime, { description: 'Start of the bucket' })
+  @Field(() => DateTime, { description: 'Start of the bucket' })
   at!: Date;
 
   @Field(() => Float)

@@ -46,4 +46,26 @@ describe('JobCountCache', () => {
     await settle();
     expect(await cache.get('k', async () => 6)).toBe(6);
   });
+
+  it('should keep only large counts a caller recorded, and hand them back while fresh', () => {
+    const cache = new JobCountCache(100, 1000, () => 0);
+    const count = async () => 0;
+    cache.record('small', 5);
+    cache.record('large', 500);
+    expect(cache.peek('small', count)).toBeUndefined();
+    expect(cache.peek('large', count)).toBe(500);
+  });
+
+  it('should hand back an old recorded count once more while one refresh runs', async () => {
+    let clock = 0;
+    const cache = new JobCountCache(100, 1000, () => clock);
+    let calls = 0;
+    const count = async () => (calls++, 700);
+    cache.record('k', 500);
+    clock = 1000;
+    expect([cache.peek('k', count), cache.peek('k', count)]).toEqual([500, 500]);
+    await settle();
+    expect(calls).toBe(1);
+    expect(cache.peek('k', count)).toBe(700);
+  });
 });

@@ -25,10 +25,28 @@ export class JobCountCache {
     return hit.count;
   }
 
-  private async refresh(key: string, count: () => Promise<number>): Promise<number> {
-    const value = await count();
+  /**
+   * The count under `key` when a large one is kept (refreshed in the background with `count` when
+   * old), else undefined: the caller counts, and hands the result to `record`.
+   */
+  peek(key: string, count: () => Promise<number>): number | undefined {
+    const hit = this.entries.get(key);
+    if (!hit) return undefined;
+    if (this.now() - hit.at >= this.ttlMs && !hit.refreshing) {
+      hit.refreshing = this.refresh(key, count).catch(() => hit.count);
+    }
+    return hit.count;
+  }
+
+  /** Keeps a count the caller made (see `peek`), if it is large. */
+  record(key: string, value: number): void {
     if (value >= this.threshold) this.entries.set(key, { count: value, at: this.now() });
     else this.entries.delete(key);
+  }
+
+  private async refresh(key: string, count: () => Promise<number>): Promise<number> {
+    const value = await count();
+    this.record(key, value);
     return value;
   }
 }

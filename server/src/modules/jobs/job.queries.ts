@@ -114,9 +114,43 @@ function where(filter: JobListFilter, values: unknown[]): string[] {
 const whereClause = (conditions: string[]) => (conditions.length > 0 ? ` where ${conditions.join(' and ')}` : '');
 
 /**
- * One page newest first after `cursor`, with one extra row to tell whether more follow. The row
- * comparison on (created_at, id) is one seek on the (owner, created_at, id) or (created_at, id)
- * index, however deep the page.
+ * A job with its owner as one JSON object, keyed as `JobRecord` is: PostgreSQL builds a page's
+ * rows into one JSON array, which `pg` parses with one JSON.parse, where twenty rows of 21
+ * columns each cost the API a field-by-field parse (a date parser per timestamp) and a mapping.
+ */
+const JOB_JSON = `json_build_object('id', j.id, 'name', j.name, 'gpuType', j.gpu_type, 'gpuCount', j.gpu_count, 'hours', j.hours,
+         'gpuHours', j.gpu_hours, 'billingWeight', j.billing_weight, 'status', j.status, 'priority', j.priority, 'progress', j.progress,
+         'statusReason', j.status_reason, 'chargedGpuHours', j.charged_gpu_hours, 'createdAt', j.created_at, 'approvedAt', j.approved_at,
+         'startedAt', j.started_at, 'finishedAt', j.finished_at,
+         'owner', json_build_object('id', o.id, 'email', o.email, 'role', o.role, 'monthlyGpuHoursLimit', o.monthly_gpu_hours_limit,
+                                    'createdAt', o.created_at))`;
+
+/** A job of a page as PostgreSQL's JSON gives it: timestamps as ISO strings. */
+type JobJson = Omit<JobRecord, 'owner' | 'createdAt' | 'approvedAt' | 'startedAt' | 'finishedAt'> & {
+  owner: Omit<UserRecord, 'createdAt'> & { createdAt: string | Date };
+  createdAt: string | Date;
+  approvedAt: string | Date | null;
+  startedAt: string | Date | null;
+  finishedAt: string | Date | null;
+};
+
+/** Turns a page's parsed JSON into records, in place: its timestamps become Dates. */
+function fromJobJson(jobs: JobJson[]): JobRecord[] {
+  const date = (value: string | Date | null) => (value === null ? null : new Date(value));
+  for (const job of jobs) {
+    job.createdAt = new Date(job.createdAt);
+    job.approvedAt = date(job.approvedAt);
+    job.startedAt = date(job.startedAt);
+    job.finishedAt = date(job.finishedAt);
+    job.owner.createdAt = new Date(job.owner.createdAt);
+  }
+  return jobs as JobRecord[];
+}
+
+/**
+ * One page newest first after `cursor`, with one extra job to tell whether more follow, as one
+ * row holding a JSON array (`jobs`, empty when none). The row comparison on (created_at, id) is
+ * one seek on the (owner, created_at, id) or (created_at, id) index, however deep the page.
  */
 export function pageStatement(filter: JobListFilter, first: number, cursor: KeysetCursor | null): Statement {
   const values: unknown[] = [];
@@ -130,7 +164,10 @@ export function pageStatement(filter: JobListFilter, first: number, cursor: Keys
   // `first` is a checked integer from 1 to MAX_PAGE_SIZE, so there are few such texts.
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) throw new RangeError(`page size ${first}`);
   return {
-    text: `${JOB_WITH_OWNER}${whereClause(conditions)} order by j.created_at desc, j.id desc limit ${first + 1}`,
+    text: `select coalesce(json_agg(p.job order by p.created_at desc, p.id desc), '[]') as jobs
+  from (select ${JOB_JSON} as job, j.created_at, j.id
+          from jobs j join users o on o.id = j.owner_id${whereClause(conditions)}
+         order by j.created_at desc, j.id desc limit ${first + 1}) p`,
     values,
   };
 }
@@ -141,9 +178,32 @@ export function countStatement(filter: JobListFilter): Statement {
   return { text: `select count(*) as n from jobs j${whereClause(where(filter, values))}`, values };
 }
 
+/**
+ * One page as `pageStatement` gives it and the count of `countStatement`, in one statement: one
+ * round trip and one snapshot instead of two. The filter's parameters come first in both texts,
+ * so the count shares them.
+ */
+export function pageWithCountStatement(filter: JobListFilter, first: number, cursor: KeysetCursor | null): Statement {
+  const page = pageStatement(filter, first, cursor);
+  return { text: `select (${countStatement(filter).text}) as total_count, (${page.text}) as jobs`, values: page.values };
+}
+
 export async function page(sql: SqlRunner, filter: JobListFilter, first: number, cursor: KeysetCursor | null): Promise<JobRecord[]> {
   const { text, values } = pageStatement(filter, first, cursor);
-  return (await sql.rows<JobRow>(text, values)).map(toJobRecord);
+  const [row] = await sql.rows<{ jobs: JobJson[] }>(text, values);
+  return fromJobJson(row!.jobs);
+}
+
+/** A page and how many jobs match `filter` in all (see `pageWithCountStatement`). */
+export async function pageWithCount(
+  sql: SqlRunner,
+  filter: JobListFilter,
+  first: number,
+  cursor: KeysetCursor | null,
+): Promise<{ rows: JobRecord[]; totalCount: number }> {
+  const { text, values } = pageWithCountStatement(filter, first, cursor);
+  const [row] = await sql.rows<{ total_count: string; jobs: JobJson[] }>(text, values);
+  return { rows: fromJobJson(row!.jobs), totalCount: Number(row!.total_count) };
 }
 
 export async function countMatching(sql: SqlRunner, filter: JobListFilter): Promise<number> {

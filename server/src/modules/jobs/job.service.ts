@@ -120,10 +120,12 @@ export class JobService {
     }
     const filter = { ownerId, status: args.status ?? undefined };
     const countKey = `${filter.ownerId ?? '*'}:${filter.status ?? '*'}`;
-    const [rows, totalCount] = await Promise.all([
-      jobQueries.page(this.sql, filter, first, cursor),
-      this.counts.get(countKey, () => jobQueries.countMatching(this.sql, filter)),
-    ]);
+    // A large count kept from a moment ago spares the page its count; otherwise both go in one
+    // statement, one round trip.
+    const kept = this.counts.peek(countKey, () => jobQueries.countMatching(this.sql, filter));
+    if (kept !== undefined) return toPage(await jobQueries.page(this.sql, filter, first, cursor), first, kept);
+    const { rows, totalCount } = await jobQueries.pageWithCount(this.sql, filter, first, cursor);
+    this.counts.record(countKey, totalCount);
     return toPage(rows, first, totalCount);
   }
 

@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { JobChange } from '../../events/job-change.js';
 import { PageInfoType } from '../../graphql/page-info.type.js';
@@ -36,7 +36,7 @@ export class JobEventType {
   @Field(() => JobEventKind)
   kind!: JobEventKind;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   at!: Date;
 
   @Field(() => JobStatus, { nullable: true })
@@ -111,16 +111,16 @@ export class JobType {
   @Field(() => Float, { nullable: true, description: 'GPU-hours charged once finished' })
   chargedGpuHours!: number | null;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   createdAt!: Date;
 
-  @Field(() => GraphQLDateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true })
   approvedAt!: Date | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true })
   startedAt!: Date | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true })
   finishedAt!: Date | null;
 
   static from(job: JobRecord): JobType {
@@ -189,7 +189,7 @@ export class JobStatusChangeType {
   @Field(() => Int)
   progress!: number;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   at!: Date;
 
   static from(change: JobChange): JobStatusChangeType {

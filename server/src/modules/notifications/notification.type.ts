@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfoType } from '../../graphql/page-info.type.js';
 import { DeliveryStatus, NotificationKind } from './notification-kind.js';
@@ -48,10 +48,10 @@ export class NotificationType {
   /** Resolved by `NotificationJobResolver`. */
   jobId!: string | null;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   createdAt!: Date;
 
-  @Field(() => GraphQLDateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true })
   readAt!: Date | null;
 
   static from(r: NotificationRecord): NotificationType {
@@ -119,7 +119,7 @@ export class WebhookType {
   @Field(() => [NotificationKind])
   events!: NotificationKind[];
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   createdAt!: Date;
 
   static from(r: WebhookRecord): WebhookType {
@@ -153,13 +153,13 @@ export class WebhookDeliveryType {
   @Field(() => String, { nullable: true })
   lastError!: string | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true })
   nextAttemptAt!: Date | null;
 
-  @Field(() => GraphQLDateTime, { nullable: true })
+  @Field(() => DateTime, { nullable: true })
   deliveredAt!: Date | null;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   createdAt!: Date;
 
   static from(r: DeliveryRecord): WebhookDeliveryType {

@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Field, Float, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { JobType } from '../jobs/job.type.js';
 import type { Estimate } from './estimates.js';
@@ -35,13 +35,13 @@ export class JobEstimateType {
   @Field(() => Int, { description: 'Jobs ahead of it in the queue' })
   jobsAhead!: number;
 
-  @Field(() => GraphQLDateTime, {
+  @Field(() => DateTime, {
     nullable: true,
     description: 'It starts by then if every running job uses its whole time limit and nothing of higher priority arrives; null when it cannot start',
   })
   startBy!: Date | null;
 
-  @Field(() => GraphQLDateTime, {
+  @Field(() => DateTime, {
     nullable: true,
     description:
       'Its likely start: jobs run the share of their limits that finished jobs of the same owner (else everyone) really used, and fair share moves as they run, so it may be later than startBy',
@@ -60,7 +60,7 @@ export class JobEstimateType {
   @Field(() => Int, { description: 'GPUs of the largest UP or DRAINING node of its type' })
   largestNodeGpus!: number;
 
-  @Field(() => GraphQLDateTime, { description: 'When the plan behind it was made' })
+  @Field(() => DateTime, { description: 'When the plan behind it was made' })
   plannedAt!: Date;
 
   static from(estimate: Estimate): JobEstimateType {
@@ -133,7 +133,7 @@ export class QueueChangeType {
   @Field(() => [String])
   gpuTypes!: string[];
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   at!: Date;
 
   static from(change: QueueChange): QueueChangeType {

@@ -1,4 +1,4 @@
-import { GraphQLDateTime } from 'graphql-scalars';
+import { DateTime } from '../../graphql/date-time.js';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfoType } from '../../graphql/page-info.type.js';
 import type { Page } from '../../pagination.js';
@@ -22,7 +22,7 @@ export class UserType {
   @Field(() => Role)
   role!: Role;
 
-  @Field(() => GraphQLDateTime)
+  @Field(() => DateTime)
   createdAt!: Date;
 
   /** The user behind it, for field resolvers (not a GraphQL field). */
