@@ -1,48 +1,30 @@
+import { PushSubscriber } from './push-subscriber.js';
+
 /**
  * A subscription's queue of messages, consumed as an async iterator by graphql-ws. Messages wait
  * in order while the reader is busy; a reader that falls more than `maxQueued` behind is cut off
  * (the iterator ends) rather than let memory grow without bound, and refetches on reconnect.
  * `onEnd` is told when it ends, however it ends.
  */
-export class QueuedSubscriber<T> implements AsyncIterableIterator<T> {
+export class QueuedSubscriber<T> extends PushSubscriber<T> {
   private readonly queue: T[] = [];
-  private waiting: ((result: IteratorResult<T>) => void) | undefined;
-  private done = false;
 
   constructor(
     private readonly maxQueued: number,
-    private readonly onEnd: (s: QueuedSubscriber<T>) => void,
-  ) {}
-
-  push(message: T): void {
-    if (this.done) return;
-    if (this.waiting) {
-      const resolve = this.waiting;
-      this.waiting = undefined;
-      resolve({ value: message, done: false });
-    } else if (this.queue.push(message) > this.maxQueued) {
-      void this.return();
-    }
+    onEnd: (s: QueuedSubscriber<T>) => void,
+  ) {
+    super(() => onEnd(this));
   }
 
-  next(): Promise<IteratorResult<T>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift()!, done: false });
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve) => (this.waiting = resolve));
+  protected keep(message: T): void {
+    if (this.queue.push(message) > this.maxQueued) void this.return();
   }
 
-  return(): Promise<IteratorResult<T>> {
-    if (!this.done) {
-      this.done = true;
-      this.queue.length = 0;
-      this.onEnd(this);
-      this.waiting?.({ value: undefined, done: true });
-      this.waiting = undefined;
-    }
-    return Promise.resolve({ value: undefined, done: true });
+  protected take(): T | undefined {
+    return this.queue.shift();
   }
 
-  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return this;
+  protected clear(): void {
+    this.queue.length = 0;
   }
 }
