@@ -17,12 +17,7 @@ export class JobCountCache {
 
   /** The count under `key`: a large one from the cache (refreshed when old), else `count()`. */
   async get(key: string, count: () => Promise<number>): Promise<number> {
-    const hit = this.entries.get(key);
-    if (!hit) return this.refresh(key, count);
-    if (this.now() - hit.at >= this.ttlMs && !hit.refreshing) {
-      hit.refreshing = this.refresh(key, count).catch(() => hit.count);
-    }
-    return hit.count;
+    return this.peek(key, count) ?? this.refresh(key, count);
   }
 
   /**
