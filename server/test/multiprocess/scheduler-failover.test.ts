@@ -158,6 +158,8 @@ describe('the scheduler lease when its holder is killed', () => {
     expect(now?.holder).toBe(schedulerIdOf(other));
     expect(now!.holder.split(':')[1]).toBe(String(other.pid));
     expect(await schedulerMetrics(other)).toEqual({ leader: 1, starts: 3 });
+    // Log lines reach stdout in batches, at most 250 ms after they were logged.
+    await other.waitForLog((l) => l.msg === 'This worker now schedules', 2000);
     expect(other.logs.filter((l) => /schedules$/.test(String(l.msg))).map((l) => l.msg)).toEqual(['This worker now schedules']);
     expect(other.logs.filter((l) => l.level === 'error' || l.level === 'fatal'), `errors logged by ${other.describe()}`).toEqual([]);
   });
@@ -209,6 +211,8 @@ describe('the scheduler lease when its holder stops cleanly', () => {
       expect(row.started_at!.getTime()).toBeLessThan(lease.expires_at.getTime());
     }
     expect(await schedulerMetrics(other)).toEqual({ leader: 1, starts: 3 });
+    // Log lines reach stdout in batches, at most 250 ms after they were logged.
+    await other.waitForLog((l) => l.msg === 'This worker now schedules', 2000);
     expect(other.logs.filter((l) => /schedules$/.test(String(l.msg))).map((l) => l.msg)).toEqual(['This worker now schedules']);
   });
 });
