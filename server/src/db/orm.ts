@@ -15,6 +15,7 @@ import { NotificationPreference } from '../modules/notifications/notification-pr
 import { Webhook } from '../modules/notifications/webhook.entity.js';
 import { MIGRATIONS_DIR } from '../paths.js';
 import { migrationsList } from './migrations.js';
+import { releaseIdleAsyncContexts } from './async-context.js';
 
 
 export const ENTITIES = [User, Job, JobEvent, UserQuota, Setting, AuthAttempt, GpuNode, GpuAllocation, ApiToken,
@@ -56,8 +57,12 @@ export function ormOptions(
   });
 }
 
-/** Connects to PostgreSQL. */
+/**
+ * Connects to PostgreSQL. Also turns Node's async-context hooks off whenever no ORM transaction
+ * or flush is open (`async-context.ts`), as they would otherwise stay on after the first one.
+ */
 export function openOrm(clientUrl: string, log?: (message: string) => void): Promise<MikroORM> {
+  releaseIdleAsyncContexts();
   return MikroORM.init(ormOptions(clientUrl, 10, log));
 }
 
