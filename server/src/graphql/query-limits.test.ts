@@ -5,7 +5,7 @@ import { QUERY_LIMITS, documentChecker, queryArmor } from './query-limits.js';
 
 describe('documentChecker', async () => {
   const schema = await buildGraphQLSchema();
-  const check = documentChecker(schema, queryArmor(true));
+  const check = documentChecker(schema, queryArmor(true), true);
   const SUBSCRIPTION = 'subscription { jobStatusChanged { status progress job { id owner { id } } } }';
 
   it('should hand back the same checked document for the same text', () => {
@@ -29,5 +29,13 @@ describe('documentChecker', async () => {
     expect('errors' in tooManyAliases && tooManyAliases.errors[0]!.message).toMatch(/alias/i);
     const tooManyTokens = check(`subscription { jobStatusChanged { ${'status '.repeat(QUERY_LIMITS.maxTokens)} } }`);
     expect('errors' in tooManyTokens && tooManyTokens.errors[0]!.extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+
+  it('should refuse introspection when it is disabled, as Apollo does', () => {
+    const closed = documentChecker(schema, queryArmor(false), false);
+    const schemaQuery = closed('{ __schema { types { name } } }');
+    expect('errors' in schemaQuery && schemaQuery.errors[0]!.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect('document' in check('{ __schema { types { name } } }')).toBe(true);
+    expect('document' in closed('{ __typename }')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 
 /**
  * Limits on what one GraphQL document may ask for, checked before any resolver runs. They are
@@ -33,17 +33,18 @@ export function queryArmor(introspection: boolean): ApolloArmor {
 /** Valid documents remembered by a checker, most recently used kept. */
 const CHECKED_DOCUMENTS = 500;
 
-type Checked = { document: DocumentNode } | { errors: GraphQLError[] };
+export type Checked = { document: DocumentNode } | { errors: GraphQLError[] };
 
 /**
- * Parses and validates WebSocket operations (which do not pass through Apollo) with the same
- * limits as HTTP, remembering the documents that passed, as Apollo does for HTTP: every client
- * of the web app sends the same subscription, and after a restart thousands reconnect at once,
- * where validating each one again was most of the work of subscribing. Failures are not
- * remembered, so garbage cannot crowd out the real documents.
+ * Parses and validates the operations that do not pass through Apollo (WebSocket operations, and
+ * HTTP's fast path) with the same rules as Apollo: graphql-js's, the query limits, and no
+ * introspection unless it is enabled. It remembers the documents that passed, as Apollo does:
+ * every client of the web app sends the same subscription, and after a restart thousands
+ * reconnect at once, where validating each one again was most of the work of subscribing.
+ * Failures are not remembered, so garbage cannot crowd out the real documents.
  */
-export function documentChecker(schema: GraphQLSchema, armor: ApolloArmor): (query: string) => Checked {
-  const rules = [...specifiedRules, ...armor.protect().validationRules];
+export function documentChecker(schema: GraphQLSchema, armor: ApolloArmor, introspection: boolean): (query: string) => Checked {
+  const rules = [...specifiedRules, ...armor.protect().validationRules, ...(introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const valid = new Map<string, { document: DocumentNode }>();
   return (query) => {
     const known = valid.get(query);

@@ -52,7 +52,7 @@ export class GraphQLWebSocketServer {
     const limits = deps.config.limits;
     this.wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
     const shared = new SharedSubscriptions();
-    const check = documentChecker(schema, armor);
+    const check = documentChecker(schema, armor, deps.config.introspection);
     this.server = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
