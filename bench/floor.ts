@@ -1,8 +1,8 @@
 /**
  * The floor cell: what a request costs before it does any work. node:http answering fixed JSON,
  * Apollo Server 5's standalone server answering `{ __typename }` on a one-field schema, and gpuaas
- * answering an authenticated `{ gpuTypes }` (HTTP, Apollo, the schema's middleware, the token
- * check and the request's log line, and a list read from memory), each in a process of its own,
+ * answering an authenticated `{ gpuTypes }` (HTTP, the fast path or Apollo, the schema's
+ * middleware, the token check and the request's log line, and a list read from memory), each in a process of its own,
  * driven by the same closed-loop load generator in interleaved runs.
  */
 import { closedLoop } from './closed-loop.js';
@@ -104,7 +104,7 @@ export async function runFloor(ctx: ScenarioContext): Promise<ScenarioResult> {
       method: [
         'node:http: a server that reads the request body and answers a fixed `{"data":{"__typename":"Query"}}`, the least any HTTP server on Node.js does.',
         'Apollo Server 5: `startStandaloneServer` with the schema `type Query { hello: String }`, answering `{ __typename }` (parse, validate, execute, serialize; no plugins beyond its defaults).',
-        'gpuaas: the built server (`--role api`) answering `query Floor { gpuTypes }` with a valid token (HTTP, Apollo, the token check from its per-process cache, the request\'s log line to a file, and the GPU types read from memory): the floor of every authenticated request.',
+        'gpuaas: the built server (`--role api`) answering `query Floor { gpuTypes }` with a valid token (HTTP, the security headers, the fast path of an already validated document or else Apollo\'s pipeline, the token check from its per-process cache, the operation\'s metrics, the request\'s log line to a file, and the GPU types read from memory): the floor of every authenticated request.',
         `Each server in a process of its own with NODE_ENV=production, the same kept-alive client and closed loop; ${warmupMs} ms warm-up then ${durationMs} ms measured per cell, runs interleaved (every server once per run, at ${levels.join(' and ')} clients), ${settings.runs} run(s).`,
       ],
       tables: [table],

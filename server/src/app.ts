@@ -16,10 +16,11 @@ import { Sql } from './db/sql.js';
 import { bearerToken, createContext, type GraphQLContext, type LiveFeeds } from './graphql/context.js';
 import { formatError, operationPlugin } from './graphql/errors.js';
 import { jitGateway } from './graphql/jit-executor.js';
-import { QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
+import { documentChecker, QUERY_LIMITS, queryArmor } from './graphql/query-limits.js';
 import { GraphQLWebSocketServer } from './graphql/websocket.js';
 import { cors, securityHeaders } from './http/security.js';
 import { graphqlPost } from './http/graphql-post.js';
+import { GraphQLFastPath } from './http/graphql-fast-path.js';
 import { usageCsv } from './http/usage-csv.js';
 import { Metrics } from './observability/metrics.js';
 import { requestLogging, type RequestLocals } from './observability/request-log.js';
@@ -355,6 +356,9 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
     sockets.revoke(userId).catch((error: unknown) => log.error({ err: error, userId }, 'Closing revoked sockets failed'));
   });
 
+  const fastPath = config.graphqlFastPath
+    ? new GraphQLFastPath({ schema, check: documentChecker(schema, armor, config.introspection), jit: config.graphqlJit, metrics })
+    : undefined;
   const apollo = new ApolloServer<GraphQLContext>({
     // Compiled execution (graphql-jit) through Apollo's gateway interface, or graphql-js's own.
     ...(config.graphqlJit ? { gateway: jitGateway(schema) } : { schema }),
@@ -376,6 +380,7 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
         async serverWillStart() {
           return {
             async drainServer() {
+              fastPath?.close();
               live.jobChanges.closeAll();
               live.notifications.closeAll();
               await sockets.dispose();
@@ -406,6 +411,8 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
       corsOrigins: config.corsOrigins,
       trustProxy: config.trustProxy,
       context: (req, locals, clientAddress) => contextOf(req.headers.authorization, locals, clientAddress),
+      fastPath,
+      count: (path) => metrics.countGraphQLRequest(path),
     }),
   );
 

@@ -142,6 +142,11 @@ export interface Config {
   introspection: boolean;
   /** `GRAPHQL_JIT`: HTTP operations run compiled by graphql-jit (true) or interpreted by graphql-js. */
   graphqlJit: boolean;
+  /**
+   * `GRAPHQL_FAST_PATH`: plain HTTP operations of validated documents are answered without
+   * Apollo's request pipeline (true), or every request goes through it (false).
+   */
+  graphqlFastPath: boolean;
   /** Express's `trust proxy` setting: whether X-Forwarded-For names the client. */
   trustProxy: boolean | number | string;
   limits: LimitsConfig;
@@ -317,6 +322,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     corsOrigins: readOrigins(env),
     introspection: readBoolean(env, 'GRAPHQL_INTROSPECTION', true),
     graphqlJit: readBoolean(env, 'GRAPHQL_JIT', true),
+    graphqlFastPath: readBoolean(env, 'GRAPHQL_FAST_PATH', true),
     trustProxy: readTrustProxy(env),
     limits: {
       authWindowSeconds: readNumber(env, 'AUTH_RATE_WINDOW_SECONDS', 900, { min: 1, max: 86_400, integer: true }),

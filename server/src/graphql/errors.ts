@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import { AppError, ErrorCode } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -57,6 +57,42 @@ export function logUnexpected(errors: readonly GraphQLError[], log: Logger, oper
   }
 }
 
+/** What `finishOperation` reads of an operation that ran. */
+export interface FinishedOperation {
+  /** When it began, from `process.hrtime.bigint()`. */
+  started: bigint;
+  /** Its name as resolved (null for an anonymous operation). */
+  operationName: string | null | undefined;
+  operation: OperationDefinitionNode | undefined;
+  errors: readonly GraphQLError[] | undefined;
+}
+
+/**
+ * The end of every HTTP operation, whichever path ran it (`operationPlugin` in Apollo's pipeline,
+ * or `GraphQLFastPath`): a rate-limited answer says when to retry, the operation's latency is
+ * recorded, and its name, type, duration and error codes go on its request's one log line.
+ */
+export function finishOperation(
+  metrics: Metrics,
+  contextValue: GraphQLContext,
+  { started, operationName, operation, errors }: FinishedOperation,
+  setHeader: (name: string, value: string) => void,
+): void {
+  const limited = errors?.map((e) => unwrapResolverError(e)).find(
+    (e): e is AppError => e instanceof AppError && e.code === ErrorCode.RATE_LIMITED,
+  );
+  if (limited) setHeader('retry-after', String(limited.details.retryAfter));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const name = operationName ?? operation?.name?.value ?? 'anonymous';
+  const type = operation?.operation ?? 'unknown';
+  metrics.observeOperation(name, type, errors?.length ? 'error' : 'ok', seconds);
+  const codes = errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+  const fields = { operationName: name, operationType: type, operationMs: Math.round(seconds * 1e4) / 10, errors: codes };
+  // Over HTTP the request's one line carries the operation; otherwise it gets its own.
+  if (contextValue.requestLog) contextValue.requestLog.operation = fields;
+  else contextValue.log.info(fields, 'GraphQL operation');
+}
+
 /**
  * Logs each operation once (name, type, duration, error codes) on its request's line, records
  * its latency, and logs every unexpected error with its stack, request id, user and operation.
@@ -70,19 +106,7 @@ export function operationPlugin(metrics: Metrics): ApolloServerPlugin<GraphQLCon
           logUnexpected(errors, contextValue.log, operationName);
         },
         async willSendResponse({ operationName, operation, errors, response }) {
-          const limited = errors?.map((e) => unwrapResolverError(e)).find(
-            (e): e is AppError => e instanceof AppError && e.code === ErrorCode.RATE_LIMITED,
-          );
-          if (limited) response.http.headers.set('retry-after', String(limited.details.retryAfter));
-          const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          const name = operationName ?? operation?.name?.value ?? 'anonymous';
-          const type = operation?.operation ?? 'unknown';
-          metrics.observeOperation(name, type, errors?.length ? 'error' : 'ok', seconds);
-          const codes = errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-          const fields = { operationName: name, operationType: type, operationMs: Math.round(seconds * 1e4) / 10, errors: codes };
-          // Over HTTP the request's one line carries the operation; otherwise it gets its own.
-          if (contextValue.requestLog) contextValue.requestLog.operation = fields;
-          else contextValue.log.info(fields, 'GraphQL operation');
+          finishOperation(metrics, contextValue, { started, operationName, operation, errors }, (name, value) => response.http.headers.set(name, value));
         },
       };
     },

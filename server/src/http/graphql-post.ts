@@ -1,7 +1,7 @@
 /**
  * `POST /graphql`, the API's hot path, on node:http without Express: read and parse the body
- * (100 kB at most), hand it to Apollo's `executeHTTPGraphQLRequest`, write its answer in one
- * `end`. Everything else (GET /graphql, GraphiQL, the web app, health and metrics) goes through
+ * (100 kB at most), answer it on the fast path (`graphql-fast-path.ts`) or else hand it to
+ * Apollo's `executeHTTPGraphQLRequest`, write the answer in one `end`. Everything else (GET /graphql, GraphiQL, the web app, health and metrics) goes through
  * Express, where its conveniences cost nothing that matters. The guarantees are the same on both
  * paths: the security headers and CORS (`security.ts`), the request id and its log line
  * (`request-log.ts`), body limits and errors in GraphQL's shape, the client address as Express
@@ -13,6 +13,7 @@ import proxyaddr from 'proxy-addr';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import { startRequestLog, type RequestLocals } from '../observability/request-log.js';
+import type { GraphQLFastPath } from './graphql-fast-path.js';
 import { applyCors, setSecurityHeaders } from './security.js';
 
 /** The largest body `/graphql` reads (as Express's `json({ limit: '100kb' })`). */
@@ -102,11 +103,15 @@ export interface GraphQLPostOptions {
   trustProxy: boolean | number | string;
   /** The operation's context, from its request's locals and client address. */
   context: (req: IncomingMessage, locals: RequestLocals, clientAddress: string) => Promise<GraphQLContext>;
+  /** Answers plain operations of validated documents before Apollo (`GRAPHQL_FAST_PATH`). */
+  fastPath?: GraphQLFastPath;
+  /** Counts each request by the path that answered it. */
+  count?: (path: 'fast' | 'apollo') => void;
 }
 
 /** The handler of `POST /graphql`. */
 export function graphqlPost(options: GraphQLPostOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { apollo, log } = options;
+  const { apollo, log, fastPath } = options;
   const allowed = new Set(options.corsOrigins);
   const addressOf = clientAddressOf(options.trustProxy);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -121,6 +126,19 @@ export function graphqlPost(options: GraphQLPostOptions): (req: IncomingMessage,
       sendJson(res, error.status, JSON.stringify({ errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] }));
       return;
     }
+    // Made once, whichever path answers: the token is checked once per request.
+    let context: Promise<GraphQLContext> | undefined;
+    const contextOnce = () => (context ??= options.context(req, locals, addressOf(req)));
+    const fast = await fastPath?.answer(body, req.headers.accept, contextOnce);
+    if (fast) {
+      options.count?.('fast');
+      for (const [key, value] of fast.headers) res.setHeader(key, value);
+      res.statusCode = fast.status;
+      res.setHeader('Content-Length', Buffer.byteLength(fast.body));
+      res.end(fast.body);
+      return;
+    }
+    options.count?.('apollo');
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -128,10 +146,7 @@ export function graphqlPost(options: GraphQLPostOptions): (req: IncomingMessage,
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const request: HTTPGraphQLRequest = { method: 'POST', headers, search: query < 0 ? '' : url.slice(query), body };
-    const answer = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: request,
-      context: () => options.context(req, locals, addressOf(req)),
-    });
+    const answer = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: request, context: contextOnce });
     for (const [key, value] of answer.headers) res.setHeader(key, value);
     res.statusCode = answer.status ?? 200;
     if (answer.body.kind === 'complete') {

@@ -53,6 +53,7 @@ export class Metrics {
   private readonly pruned: Counter<'table'>;
   private readonly usageExports: Counter<'detail' | 'outcome'>;
   private readonly usageExportRows: Counter<'detail'>;
+  private readonly graphqlRequests: Record<'fast' | 'apollo', { inc(): void }>;
 
   constructor(sources: MetricSources) {
     const registry = this.registry;
@@ -65,6 +66,13 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
+    const graphqlRequests = new Counter({
+      name: 'gpuaas_graphql_http_requests_total',
+      help: "GraphQL requests over HTTP POST by path: fast (a validated document's plain operation, answered without Apollo's request pipeline) or apollo (everything else)",
+      labelNames: ['path'],
+      registers: [registry],
+    });
+    this.graphqlRequests = { fast: graphqlRequests.labels({ path: 'fast' }), apollo: graphqlRequests.labels({ path: 'apollo' }) };
     this.tickLag = new Histogram({
       name: 'gpuaas_worker_tick_lag_seconds',
       help: 'How late simulator ticks start against their schedule',
@@ -258,6 +266,11 @@ export class Metrics {
   }
 
   /** Records one GraphQL operation's duration. */
+  /** Counts a GraphQL request over HTTP POST by the path that answered it. */
+  countGraphQLRequest(path: 'fast' | 'apollo'): void {
+    this.graphqlRequests[path].inc();
+  }
+
   observeOperation(operation: string, type: string, outcome: 'ok' | 'error', seconds: number): void {
     // One labelled child per operation, kept: labelling an observation costs a hash of its labels.
     const key = `${operation}\u0000${type}\u0000${outcome}`;
