@@ -1,9 +1,10 @@
 /**
  * Scenario: what backfill buys. The same seeded backlog of mixed jobs is submitted (approved, in
  * MANUAL mode, so nothing starts), then an admin switches to AUTO, once with backfill on and once
- * off, each on a fresh database with the same simulated runs. While jobs wait, the share of the
- * GPUs that run jobs is read from the allocation rows; the waits of the large jobs and of the jobs
- * at the head of their queue show whether backfill delayed them.
+ * off, each on a fresh database with the same simulated runs (BENCH_RUNS times per mode, the
+ * modes alternating). While jobs wait, the share of the GPUs that run jobs is read from the
+ * allocation rows; the waits of the large jobs and of the jobs at the head of their queue show
+ * whether backfill delayed them.
  */
 import type pg from 'pg';
 import { createScenarioDatabase } from './database.js';
@@ -135,6 +136,34 @@ async function runOnce(ctx: ScenarioContext, jobs: readonly WorkloadJob[], backf
   }
 }
 
+/** The median of `values` (NaN for none). */
+function median(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : percentile([...values].sort((a, b) => a - b), 50);
+}
+
+/**
+ * Several runs of one mode as one: the median run's figures (utilization, window, each job's wait,
+ * each tenth), and every run's heads together, so the heads' median is taken over all of them.
+ */
+function pooled(runs: readonly UtilizationRun[]): UtilizationRun & { utilizations: number[] } {
+  const at = (pick: (r: UtilizationRun) => number) => median(runs.map(pick));
+  return {
+    backfill: runs[0]!.backfill,
+    windowMs: at((r) => r.windowMs),
+    upGpus: runs[0]!.upGpus,
+    utilization: at((r) => r.utilization),
+    utilizations: runs.map((r) => r.utilization),
+    tenths: runs[0]!.tenths.map((_, i) => at((r) => r.tenths[i]!)),
+    utilizationQuery: at((r) => r.utilizationQuery),
+    waits: runs[0]!.waits.map((_, i) => at((r) => r.waits[i]!)),
+    headWaits: runs.flatMap((r) => r.headWaits),
+    headSizes: runs.flatMap((r) => r.headSizes),
+    backfilled: at((r) => r.backfilled),
+    machineCpu: at((r) => r.machineCpu),
+    problems: [...new Set(runs.flatMap((r) => r.problems))],
+  };
+}
+
 export async function runSchedulerUtilization(ctx: ScenarioContext): Promise<ScenarioResult> {
   const w = ctx.settings.scheduler.utilization;
   const started = performance.now();
@@ -144,8 +173,15 @@ export async function runSchedulerUtilization(ctx: ScenarioContext): Promise<Sce
   const largest = Math.max(...types.map((t) => t.gpusPerNode));
   const large = jobs.filter((j) => j.gpuCount === largest).map((j) => j.index);
 
-  const on = await runOnce(ctx, jobs, true);
-  const off = await runOnce(ctx, jobs, false);
+  // One run per mode is one draw of the real-time jitter (simulator ticks, scheduler wake-ups),
+  // which moves the heads' waits by half their size: the modes alternate, settings.runs times each.
+  const runs: Record<'on' | 'off', UtilizationRun[]> = { on: [], off: [] };
+  for (let run = 0; run < ctx.settings.runs; run++) {
+    runs.on.push(await runOnce(ctx, jobs, true));
+    runs.off.push(await runOnce(ctx, jobs, false));
+  }
+  const on = pooled(runs.on);
+  const off = pooled(runs.off);
 
   const sorted = (values: readonly number[]) => [...values].sort((a, b) => a - b);
   const hours = (ms: number) => num(ms / hourMs, 2);
@@ -168,7 +204,8 @@ export async function runSchedulerUtilization(ctx: ScenarioContext): Promise<Sce
   const targets: TargetCheck[] = [
     {
       target: `Backfill: GPU utilization while jobs wait ≥ ${pct(UTILIZATION_TARGET, 0)} (${num(jobs.length)} mixed jobs)`,
-      measured: `${pct(on.utilization)} with backfill, ${pct(off.utilization)} without`,
+      measured: `${pct(on.utilization)} with backfill, ${pct(off.utilization)} without` +
+        (runs.on.length > 1 ? ` (medians of ${runs.on.length} runs each: ${on.utilizations.map((u) => pct(u)).join(', ')} with; ${off.utilizations.map((u) => pct(u)).join(', ')} without)` : ''),
       met: on.utilization >= UTILIZATION_TARGET,
     },
     {
@@ -178,7 +215,8 @@ export async function runSchedulerUtilization(ctx: ScenarioContext): Promise<Sce
     },
     {
       target: 'Backfill: the median wait of jobs at the head of their queue (waiting for GPUs) not worse than without backfill',
-      measured: `${hours(p(on.headWaits, 50))} h with (${num(on.headWaits.length)} heads), ${hours(p(off.headWaits, 50))} h without (${num(off.headWaits.length)} heads)`,
+      measured: `${hours(p(on.headWaits, 50))} h with (${num(on.headWaits.length)} heads), ${hours(p(off.headWaits, 50))} h without (${num(off.headWaits.length)} heads)` +
+        (runs.on.length > 1 ? `, the heads of ${runs.on.length} runs of each mode together` : ''),
       met: on.headWaits.length > 0 && off.headWaits.length > 0 ? p(on.headWaits, 50) <= p(off.headWaits, 50) : null,
     },
   ];
@@ -213,7 +251,7 @@ export async function runSchedulerUtilization(ctx: ScenarioContext): Promise<Sce
       `Cluster: GPU_INVENTORY=${w.inventory}, all UP. Simulator: SIM_SECONDS_PER_HOUR=${w.secondsPerHour}, SIM_TICK_MS=${w.tickMs}, SIM_SEED=${w.seed} (the same drawn runs in both modes), default success rate, so most jobs end before their limit.`,
       `Workload (seeded): ${num(jobs.length)} jobs of ${w.owners} owners (monthly limits set with \`setUserQuota\`, so fair shares differ), sizes 1–8 GPUs with ${num(large.length)} of ${largest} GPUs, limits of 1–16 simulated hours. ` +
         'Submitted one at a time with `createJob` (approved at submission, AUTO_APPROVE_MAX_GPU_HOURS=1000) while the mode is MANUAL, so all wait; then an admin sends `updateSchedulerSettings(input: { mode: AUTO, backfill })`.',
-      'Each mode runs on a fresh database with fresh API and worker processes (`server/dist`). The window is from the switch to the last start (the queue non-empty all along). ' +
+      `Each mode runs ${ctx.settings.runs} time(s), the modes alternating, each run on a fresh database with fresh API and worker processes (\`server/dist\`); a mode's figures are the median run's (each job's wait the median of its waits), its heads those of every run together. The window is from the switch to the last start (the queue non-empty all along). ` +
         'Utilization: allocated GPU-time in the window from `gpu_allocations` (one row per GPU, clipped to the window) ÷ (GPUs of nodes not DOWN × window); the `utilization` query over the same window in one bucket is shown beside it as a check.',
       `Waits: from the switch to each job's \`started_at\`. Head jobs: every ${HEAD_POLL_MS} ms the bench reads \`queue(gpuType, first: 1)\` of each type as an admin; a job first seen at position 1 with reason WAITING_FOR_GPUS counts as a head, its head wait from then to its start.`,
     ],
