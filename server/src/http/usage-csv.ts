@@ -10,7 +10,6 @@
  * that the client sees an incomplete transfer rather than a short file that looks whole.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { once } from 'node:events';
 import { AppError, ErrorCode } from '../errors/app-error.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
@@ -46,6 +45,23 @@ function param(url: URL, name: string): string | undefined {
   return values.length === 1 ? values[0] : values.length === 0 ? undefined : '';
 }
 
+/**
+ * Resolves when `res` can take more (drain) or is gone (close), and leaves no listener behind:
+ * a long export waits for drain thousands of times, and a `once(res, 'close')` per wait stayed
+ * registered until the response closed.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** The route's handler. */
 export function usageCsv(deps: UsageCsvDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -78,7 +94,7 @@ export function usageCsv(deps: UsageCsvDeps) {
       for await (const chunk of exported.chunks) {
         if (aborted) break; // ends the generator, which closes the cursor and frees its connection
         rows += chunk.rows;
-        if (!res.write(chunk.text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+        if (!res.write(chunk.text)) await drainedOrClosed(res);
       }
       if (aborted) {
         deps.metrics.countUsageExport(detail, 'aborted');
