@@ -170,10 +170,13 @@ function referenceRun(input: PlanInput, likely: boolean): { starts: Map<string, 
       if (head === undefined) break;
       if (input.backfill) {
         const shadow = Math.min(...up.map((n) => fitTime(n, head.gpuCount)));
-        // Backfill takes the jobs behind the head in the queue's order of now.
-        for (const job of queue.filter((j) => j !== head && !starts.has(j.id))) {
-          const node = bestFit(job.gpuCount);
-          if (node !== undefined && t + job.limitMs <= shadow) start(job, node);
+        // Backfill takes the largest job behind the head that fits now and ends by the shadow, the
+        // first of its size in the queue's order of now, until none does.
+        for (;;) {
+          const fitting = queue.filter((j) => j !== head && !starts.has(j.id) && t + j.limitMs <= shadow && bestFit(j.gpuCount) !== undefined);
+          const job = fitting.sort((a, b) => b.gpuCount - a.gpuCount)[0];
+          if (job === undefined) break;
+          start(job, bestFit(job.gpuCount)!);
         }
       }
       t = Math.min(...active.map((a) => a.end));

@@ -106,6 +106,17 @@ describe('EASY backfill', () => {
     expect(answerOf(result, 'wide').startBy).toBe(NOW + 2 * HOUR);
   });
 
+  it('should backfill the largest job that fits before a smaller one ahead of it', () => {
+    // Two GPUs are free until the head's start: one 2-GPU job fills them, where the 1-GPU job
+    // ahead of it would leave one idle (and the 2-GPU job waiting) for two hours.
+    const one = job('one', { gpuCount: 1, limitMs: HOUR, approvedAt: NOW - 3 * MINUTE });
+    const two = job('two', { gpuCount: 2, limitMs: HOUR, approvedAt: NOW - 2 * MINUTE });
+    const result = plan(input({ ...busy, waiting: [head, one, two] }));
+    expect(result.queues.get('A100')).toEqual(['head', 'one', 'two']);
+    expect(result.startNow).toEqual(['two']);
+    expect(answerOf(result, 'head').startBy).toBe(NOW + 2 * HOUR);
+  });
+
   it('should start nothing out of queue order with backfill off', () => {
     const short = job('short', { gpuCount: 2, limitMs: HOUR });
     const result = plan(input({ ...busy, waiting: [head, short], backfill: false }));

@@ -345,8 +345,9 @@ class ReleaseHeap {
 /**
  * The queued jobs not started yet, for the backfill pass: per job size, a segment tree over that
  * size's jobs in queue order holding the shortest time limit below each branch (Infinity once
- * started). "The first job in queue order that fits in `gpus` GPUs and ends within `room`" is then
- * one descent per size no larger than `gpus`, not a scan of the queue at every event.
+ * started). "The largest job that fits in `gpus` GPUs and ends within `room`, the first of its size
+ * in queue order" is then a descent per size from `gpus` down, not a scan of the queue at every
+ * event.
  */
 class BackfillCandidates {
   /** The job sizes of the queue, ascending. */
@@ -384,21 +385,24 @@ class BackfillCandidates {
     });
   }
 
-  /** The first job in queue order of at most `gpus` GPUs whose time limit is at most `room`; NONE when none. */
+  /**
+   * The largest job of at most `gpus` GPUs whose time limit is at most `room`, the first in queue
+   * order among those of its size; NONE when none.
+   */
   first(gpus: number, room: number): number {
     // Started jobs hold Infinity: capping the room keeps them out even when the room is unbounded.
     const within = Math.min(room, Number.MAX_VALUE);
-    let best = NONE;
-    for (let size = 0; size < this.sizes.length && this.sizes[size]! <= gpus; size += 1) {
+    let size = this.sizes.length - 1;
+    while (size >= 0 && this.sizes[size]! > gpus) size -= 1;
+    for (; size >= 0; size -= 1) {
       const tree = this.trees[size]!;
       if (tree[1]! > within) continue;
       const leaves = this.leaves[size]!;
       let at = 1;
       while (at < leaves) at = tree[2 * at]! <= within ? 2 * at : 2 * at + 1;
-      const job = this.members[size]![at - leaves]!;
-      if (best === NONE || job < best) best = job;
+      return this.members[size]![at - leaves]!;
     }
-    return best;
+    return NONE;
   }
 
   /** A job started: it is no longer a candidate. */
@@ -720,9 +724,10 @@ class Simulation {
   /**
    * Step b, EASY backfill: a job behind the head starts now when it fits in GPUs free now and its
    * time limit ends by the head's shadow time, so it is gone before the head could start and never
-   * delays it. Jobs are taken in queue order, each the first that fits the largest free block and
-   * the time left before the shadow; the pass ends when none does. The head itself never
-   * qualifies: it is larger than every free block, or step a would have started it.
+   * delays it. Each pick is the largest job that fits the largest free block and the time left
+   * before the shadow, the first of its size in queue order: the free GPUs are filled by the jobs
+   * that use most of them, not cut up by small ones first. The pass ends when none fits. The head
+   * itself never qualifies: it is larger than every free block, or step a would have started it.
    */
   private backfill(candidates: BackfillCandidates): void {
     let largest = this.fits.largest();
