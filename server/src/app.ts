@@ -351,13 +351,15 @@ async function mountApi(app: express.Express, httpServer: http.Server, parts: Ap
 
   const armor = queryArmor(config.introspection);
   const protection = armor.protect();
-  const sockets = new GraphQLWebSocketServer(httpServer, schema, armor, { orm, deps, live, log });
+  // One cache of validated documents for both paths that run operations without Apollo.
+  const check = documentChecker(schema, armor, config.introspection);
+  const sockets = new GraphQLWebSocketServer(httpServer, schema, check, { orm, deps, live, log });
   parts.onRevoked((userId) => {
     sockets.revoke(userId).catch((error: unknown) => log.error({ err: error, userId }, 'Closing revoked sockets failed'));
   });
 
   const fastPath = config.graphqlFastPath
-    ? new GraphQLFastPath({ schema, check: documentChecker(schema, armor, config.introspection), jit: config.graphqlJit, metrics })
+    ? new GraphQLFastPath({ schema, check, jit: config.graphqlJit, metrics })
     : undefined;
   const apollo = new ApolloServer<GraphQLContext>({
     // Compiled execution (graphql-jit) through Apollo's gateway interface, or graphql-js's own.

@@ -5,13 +5,12 @@ import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql'
 import { AppError, ErrorCode } from '../errors/app-error.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import { createServices, type AppDeps } from '../services.js';
 import { bearerToken, createContext, type GraphQLContext, type LiveFeeds } from './context.js';
 import { formatError, logUnexpected } from './errors.js';
-import { documentChecker } from './query-limits.js';
+import type { Checked } from './query-limits.js';
 import { SharedSubscriptions } from './shared-subscriptions.js';
 import { WebSocketCloseCode } from './close-codes.js';
 import { Role } from '../modules/users/user.entity.js';
@@ -45,14 +44,14 @@ export class GraphQLWebSocketServer {
   constructor(
     httpServer: http.Server,
     schema: GraphQLSchema,
-    armor: ApolloArmor,
+    /** Parses and validates a document with the query limits (`documentChecker`), shared with HTTP's fast path. */
+    check: (query: string) => Checked,
     private readonly parts: { orm: MikroORM; deps: AppDeps; live: LiveFeeds; log: Logger },
   ) {
     const { orm, deps, live, log } = parts;
     const limits = deps.config.limits;
     this.wss = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: MAX_WS_MESSAGE_BYTES });
     const shared = new SharedSubscriptions();
-    const check = documentChecker(schema, armor, deps.config.introspection);
     this.server = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
