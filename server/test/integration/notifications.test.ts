@@ -24,10 +24,20 @@ import {
 describe('in-app notifications', () => {
   let server: TestServer;
   let admin: TestUser;
+  /** What the server logged at warn and above. */
+  const logged: string[] = [];
 
   beforeAll(async () => {
     ({ server, admin } = await TestServer.startWithAdmin({ NOTIFICATION_POLL_MS: '50', GPU_INVENTORY: 'A100:4x8', LOG_LEVEL: 'warn' },
-      { role: 'all', logTo: { write: (l: string) => void (process.env.DEBUG_LOG && process.stderr.write(l)) } },
+      {
+        role: 'all',
+        logTo: {
+          write: (l: string) => {
+            logged.push(l);
+            if (process.env.DEBUG_LOG) process.stderr.write(l);
+          },
+        },
+      },
     ));
   });
 
@@ -96,6 +106,34 @@ describe('in-app notifications', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect((await notificationsOf(server, user)).map((n) => [n.kind, n.job?.name])).toEqual([['JOB_APPROVED', 'committed meanwhile']]);
     expect(list[0]!.job!.name).toBe('committed meanwhile');
+  });
+
+  it('should pass over the events of a job deleted while the producer writes their notifications, with no error', async () => {
+    const user = await server.register('deleted-job');
+    const holder = await server.db.connect();
+    const deleter = await server.db.connect();
+    try {
+      // An older open transaction holds the producer back until the deletion below is under way.
+      await holder.query('begin');
+      await holder.query('select pg_current_xact_id()');
+      const doomed = await submitJob(server, user, { name: 'deleted meanwhile', gpuCount: 1, hours: 1 });
+      await deleter.query('begin');
+      await deleter.query('delete from jobs where id = $1', [doomed.id]);
+      const before = logged.length;
+      await holder.query('commit');
+      // The producer now reads the submission's event and waits on the job row the deletion holds.
+      await new Promise((r) => setTimeout(r, 300));
+      await deleter.query('commit');
+      const after = await submitJob(server, user, { name: 'submitted after', gpuCount: 1, hours: 1 });
+      const list = await until(admin, (l) => l.some((n) => n.job?.id === after.id), 'the next submission announced');
+      expect(list.some((n) => n.title.includes('deleted meanwhile'))).toBe(false);
+      expect(logged.slice(before).filter((l) => /Notification producer failed/.test(l)).map((l) => l.slice(0, 300))).toEqual([]);
+    } finally {
+      await holder.query('rollback').catch(() => {});
+      await deleter.query('rollback').catch(() => {});
+      holder.release();
+      deleter.release();
+    }
   });
 
   it('should tell the owner when an admin cancels their job', async () => {

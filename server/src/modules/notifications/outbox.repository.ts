@@ -147,13 +147,21 @@ export class OutboxRepository {
    * who opted in (when `emailEnabled`), and a webhook delivery for each webhook that asked for
    * the kind and belongs to a recipient (or to an admin, for a job's own events). The unique
    * keys (recipient and event; channel, target and event) make a repeated intent write nothing.
+   * An intent about a job deleted since its event was read (its owner's account was deleted)
+   * writes nothing: the job's row is locked as the foreign keys would lock it, and once gone
+   * there is no one to tell, instead of a foreign-key error that would roll the batch back.
    */
   async fanOut(intent: NotificationIntent, payloads: IntentPayloads, emailEnabled: boolean): Promise<FanOutCount> {
     const admins = intent.audience === 'admins';
     const owner = admins ? null : (intent.audience as { owner: string }).owner;
     const rows = await this.em.execute<{ notified: string; mailed: string; hooked: string }[]>(
-      `with recipients as (
-         select u.id, u.email from users u where (?::boolean and u.role = 'ADMIN') or u.id = ?::uuid
+      `with job as (
+         select id from jobs where id = ?::uuid for key share
+       ), live as (
+         select ?::uuid is null or exists (select 1 from job) as ok
+       ), recipients as (
+         select u.id, u.email from users u
+          where ((?::boolean and u.role = 'ADMIN') or u.id = ?::uuid) and (select ok from live)
        ), notified as (
          insert into notifications (user_id, kind, title, body, job_id, event_key, created_at)
          select r.id, ?::notification_kind, ?, ?, ?::uuid, ?, ?::timestamptz from recipients r
@@ -172,14 +180,14 @@ export class OutboxRepository {
          select 'WEBHOOK', w.id, ?::uuid, ?::notification_kind, ?::jsonb, 'webhook:' || w.id || ':' || ?, now(), now()
            from webhooks w join users u on u.id = w.user_id
           where ?::text = any(w.events)
-            and (w.user_id in (select id from recipients) or (?::boolean and u.role = 'ADMIN'))
+            and (w.user_id in (select id from recipients) or (?::boolean and u.role = 'ADMIN')) and (select ok from live)
           order by w.id
          on conflict (dedupe_key) do nothing
          returning 1
        )
        select (select count(*) from notified) as notified, (select count(*) from mailed) as mailed, (select count(*) from hooked) as hooked`,
       [
-        admins, owner,
+        intent.jobId, intent.jobId, admins, owner,
         intent.kind, intent.title, intent.body, intent.jobId, intent.eventKey, intent.at,
         intent.jobId, intent.kind, JSON.stringify(payloads.email), intent.eventKey, emailEnabled,
         intent.jobId, intent.kind, JSON.stringify(payloads.webhook), intent.eventKey, intent.kind, intent.adminWebhooksToo,
