@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_OWNER_SAMPLES, fairShares, likelyShares, monthStart, planBasis, runningEnds } from './plan-input.js';
+import { MIN_OWNER_SAMPLES, fairShares, monthStart, planBasis, runTimeModel, runningEnds } from './plan-input.js';
 import type { OwnerRow, SchedulerSnapshot } from './scheduler.queries.js';
 import { SchedulingMode } from './scheduler-settings.js';
 
@@ -8,25 +8,41 @@ const SECONDS_PER_HOUR = 10;
 const HOUR = SECONDS_PER_HOUR * 1000;
 
 function owner(id: string, fields: Partial<OwnerRow> = {}): OwnerRow {
-  return { id, lim: null, charged: '0', running: '0', share: null, samples: 0, ...fields };
+  return { id, lim: null, charged: '0', running: '0', shares: [], ...fields };
 }
+
+/** `n` finished jobs' shares, all `share`. */
+const alike = (share: number, n: number) => new Array<number>(n).fill(share);
 
 describe('likely shares of the time limit', () => {
   it("should use the owner's median when they finished enough jobs, else everyone's", () => {
-    const share = likelyShares({
-      owners: [owner('seasoned', { share: 0.3, samples: MIN_OWNER_SAMPLES }), owner('new', { share: 0.9, samples: MIN_OWNER_SAMPLES - 1 })],
-      everyone: { share: 0.6, samples: 40 },
+    const model = runTimeModel({
+      owners: [owner('seasoned', { shares: alike(0.3, MIN_OWNER_SAMPLES) }), owner('new', { shares: alike(0.9, MIN_OWNER_SAMPLES - 1) })],
+      everyone: { shares: [0.2, 0.6, 0.9] },
     });
-    expect(share('seasoned')).toBe(0.3);
-    expect(share('new')).toBe(0.6);
-    expect(share('stranger')).toBe(0.6);
+    expect(model.share('seasoned')).toBe(0.3);
+    expect(model.share('new')).toBe(0.6);
+    expect(model.share('stranger')).toBe(0.6);
+    expect(runTimeModel({ owners: [], everyone: { shares: [0.2, 0.4, 0.6, 0.9] } }).share('anyone')).toBeCloseTo(0.5);
   });
 
   it('should expect the whole limit with no history, and never less than a twentieth of it', () => {
-    expect(likelyShares({ owners: [], everyone: { share: null, samples: 0 } })('anyone')).toBe(1);
-    const tiny = likelyShares({ owners: [owner('fast', { share: 0.001, samples: 10 })], everyone: { share: 0.002, samples: 10 } });
-    expect(tiny('fast')).toBe(0.05);
-    expect(tiny('other')).toBe(0.05);
+    const none = runTimeModel({ owners: [], everyone: { shares: [] } });
+    expect(none.share('anyone')).toBe(1);
+    expect(none.shareBeyond('anyone', 0.7)).toBe(1);
+    const tiny = runTimeModel({ owners: [owner('fast', { shares: alike(0.001, 10) })], everyone: { shares: alike(0.002, 10) } });
+    expect(tiny.share('fast')).toBe(0.05);
+    expect(tiny.share('other')).toBe(0.05);
+  });
+
+  it('should expect a running job to use the median of the shares longer than what it has used so far', () => {
+    const model = runTimeModel({ owners: [], everyone: { shares: [0.1, 0.2, 0.5, 0.6, 0.7, 0.8, 1] } });
+    expect(model.shareBeyond('anyone', 0)).toBe(0.6);
+    // Past the short runs, only the longer ones say how long it goes on.
+    expect(model.shareBeyond('anyone', 0.3)).toBe(0.7);
+    expect(model.shareBeyond('anyone', 0.7)).toBe(0.9);
+    // A job that has run longer than any finished one has no history left to go by.
+    expect(runTimeModel({ owners: [], everyone: { shares: [0.2, 0.5] } }).shareBeyond('anyone', 0.6)).toBeNull();
   });
 });
 
@@ -48,14 +64,18 @@ describe("a running job's ends", () => {
   const clock = { now: NOW, secondsPerHour: SECONDS_PER_HOUR };
 
   it('should end by its limit: the hours left on the simulated clock, counting the time since its last step', () => {
-    const ends = runningEnds({ hours: 4, hoursDone: 1, advancedAt: NOW - HOUR }, 1, clock);
+    const ends = runningEnds({ hours: 4, hoursDone: 1, advancedAt: NOW - HOUR }, () => 1, clock);
     expect(ends.endBy).toBe(NOW + 2 * HOUR);
     expect(ends.likelyEnd).toBe(NOW + 2 * HOUR);
   });
 
-  it('should likely end at its limit × share, and a job past that after half of what it has left', () => {
-    expect(runningEnds({ hours: 4, hoursDone: 1, advancedAt: NOW }, 0.5, clock).likelyEnd).toBe(NOW + HOUR);
-    const late = runningEnds({ hours: 4, hoursDone: 3, advancedAt: NOW }, 0.5, clock);
+  it('should likely end at its limit × the share of runs as long as it has been, and past them all after half of what it has left', () => {
+    const done: number[] = [];
+    const beyond = (share: number | null) => (d: number) => (done.push(d), share);
+    expect(runningEnds({ hours: 4, hoursDone: 1, advancedAt: NOW }, beyond(0.5), clock).likelyEnd).toBe(NOW + HOUR);
+    // It is asked with the share of its limit done so far.
+    expect(done).toEqual([0.25]);
+    const late = runningEnds({ hours: 4, hoursDone: 3, advancedAt: NOW }, beyond(null), clock);
     expect(late.endBy).toBe(NOW + HOUR);
     expect(late.likelyEnd).toBe(NOW + HOUR / 2);
   });
@@ -76,8 +96,8 @@ describe('the planner input of a snapshot', () => {
         approved_at: new Date(NOW - 1000), created_at: new Date(NOW - 2000),
       },
     ],
-    owners: [owner('u1', { lim: '10', charged: '4', running: '1', share: 0.5, samples: 5 }), owner('u2', { lim: null, charged: '0', running: '0' })],
-    everyone: { share: 0.8, samples: 30 },
+    owners: [owner('u1', { lim: '10', charged: '4', running: '1', shares: [0.3, 0.4, 0.5, 0.9, 1] }), owner('u2', { lim: null, charged: '0', running: '0' })],
+    everyone: { shares: alike(0.8, 30) },
     settings: JSON.stringify({ mode: 'AUTO', autoApproveMaxGpuHours: 2, backfill: false }),
   };
   const fallback = { mode: SchedulingMode.MANUAL, autoApproveMaxGpuHours: 0, backfill: true };
@@ -87,7 +107,9 @@ describe('the planner input of a snapshot', () => {
     expect(basis.settings).toEqual({ mode: SchedulingMode.AUTO, autoApproveMaxGpuHours: 2, backfill: false });
     expect(basis.input.backfill).toBe(false);
     expect(basis.input.nodes).toEqual([{ id: 'n1', name: 'gpu-1', gpuType: 'H100', gpuCount: 8, state: 'UP' }]);
-    expect(basis.input.running).toEqual([{ id: 'r1', nodeId: 'n1', gpuCount: 4, ownerId: 'u1', weight: 1, endBy: NOW + HOUR, likelyEnd: NOW + HOUR / 2 }]);
+    expect(basis.input.running).toEqual([{ id: 'r1', nodeId: 'n1', gpuCount: 4, ownerId: 'u1', weight: 1, endBy: NOW + HOUR, likelyEnd: expect.any(Number) }]);
+    // Half its limit done: u1's runs that went past half used 0.9 and 1 of theirs, so 1.9 of its 2 h in all.
+    expect(basis.input.running[0]!.likelyEnd).toBeCloseTo(NOW + 0.9 * HOUR);
     expect(basis.waiting.get('w1')).toMatchObject({
       gpuCount: 8, priority: 2, fairShare: 0.5, limitMs: 3 * HOUR, likelyMs: 1.5 * HOUR, hours: 3, approvedAt: NOW - 1000, weight: 2,
     });

@@ -29,18 +29,52 @@ export interface PlanBasis {
   waiting: Map<string, PlanWaiting & { hours: number }>;
 }
 
-const clampShare = (share: number | null) => (share === null ? null : Math.min(1, Math.max(MIN_SHARE, share)));
+const clampShare = (share: number) => Math.min(1, Math.max(MIN_SHARE, share));
+
+/** The median of `sorted[from…]` (ascending); undefined when that is empty. */
+function medianFrom(sorted: readonly number[], from: number): number | undefined {
+  const n = sorted.length - from;
+  if (n <= 0) return undefined;
+  const mid = from + (n >> 1);
+  return n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
 
 /**
- * The share of its time limit a job of `ownerId` likely uses: the median over the owner's last
- * 50 finished jobs when there are at least MIN_OWNER_SAMPLES, else over everyone's last 50.
+ * How much of its time limit a job likely uses, learned from finished jobs: for each owner, the
+ * shares their last 50 finished jobs used when they finished at least MIN_OWNER_SAMPLES, else
+ * everyone's last 50. With no finished job anywhere, the whole limit.
  */
-export function likelyShares(snapshot: Pick<SchedulerSnapshot, 'owners' | 'everyone'>): (ownerId: string) => number {
-  const everyone = (snapshot.everyone.samples > 0 ? clampShare(snapshot.everyone.share) : null) ?? NO_HISTORY_SHARE;
-  const own = new Map(
-    snapshot.owners.filter((o) => o.samples >= MIN_OWNER_SAMPLES && o.share !== null).map((o) => [o.id, clampShare(o.share)!]),
-  );
-  return (ownerId) => own.get(ownerId) ?? everyone;
+export interface RunTimeModel {
+  /** The share of its limit a job of `ownerId` likely uses: the median of the shares. */
+  share(ownerId: string): number;
+  /**
+   * The share of its limit a running job of `ownerId` that has used `done` of it so far likely
+   * uses in all: the median of the shares above `done` (a job that has run this long is one of
+   * the longer ones); null when no finished job ran that long.
+   */
+  shareBeyond(ownerId: string, done: number): number | null;
+}
+
+export function runTimeModel(snapshot: Pick<SchedulerSnapshot, 'owners' | 'everyone'>): RunTimeModel {
+  // Clamping keeps the order, so the samples stay sorted.
+  const everyone = snapshot.everyone.shares.map(clampShare);
+  const own = new Map(snapshot.owners.filter((o) => o.shares.length >= MIN_OWNER_SAMPLES).map((o) => [o.id, o.shares.map(clampShare)]));
+  const samplesOf = (ownerId: string) => own.get(ownerId) ?? everyone;
+  return {
+    share: (ownerId) => medianFrom(samplesOf(ownerId), 0) ?? NO_HISTORY_SHARE,
+    shareBeyond(ownerId, done) {
+      const samples = samplesOf(ownerId);
+      if (samples.length === 0) return NO_HISTORY_SHARE;
+      let low = 0;
+      let high = samples.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (samples[mid]! <= done) low = mid + 1;
+        else high = mid;
+      }
+      return medianFrom(samples, low) ?? null;
+    },
+  };
 }
 
 /** Each owner's GPU-hours counted toward fair share (charged this month plus run so far by running jobs) and limit. */
@@ -65,26 +99,28 @@ export function fairShares(owners: readonly OwnerRow[], defaultLimit: number): (
 
 /**
  * A running job's ends. By its limit: the hours it has left on the simulated clock (the hours
- * counted at its last step plus the time since). Likely: its start plus limit × share; a job
- * already past that is expected to run half of what it has left.
+ * counted at its last step plus the time since). Likely: its limit × the share finished jobs that
+ * ran at least as long used (`shareBeyond` of the share done so far); a job that has run longer
+ * than any of them is expected to run half of what it has left.
  */
 export function runningEnds(
   job: { hours: number; hoursDone: number; advancedAt: number },
-  share: number,
+  shareBeyond: (done: number) => number | null,
   clock: Pick<PlanClock, 'now' | 'secondsPerHour'>,
 ): { endBy: number; likelyEnd: number } {
   const msPerHour = clock.secondsPerHour * 1000;
   const done = job.hoursDone + Math.max(0, clock.now - job.advancedAt) / msPerHour;
   const left = Math.max(0, job.hours - done);
   const endBy = clock.now + left * msPerHour;
-  const likelyLeft = job.hours * share > done ? job.hours * share - done : left / 2;
+  const share = job.hours > 0 ? shareBeyond(done / job.hours) : null;
+  const likelyLeft = share !== null && job.hours * share > done ? job.hours * share - done : left / 2;
   return { endBy, likelyEnd: Math.min(endBy, clock.now + likelyLeft * msPerHour) };
 }
 
 /** Builds the planner's input from a snapshot. */
 export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallback: SchedulerSettings): PlanBasis {
   const settings = parseSettings(snapshot.settings, fallback);
-  const share = likelyShares(snapshot);
+  const model = runTimeModel(snapshot);
   const fair = fairShares(snapshot.owners, clock.defaultMonthlyGpuHours);
   const msPerHour = clock.secondsPerHour * 1000;
   const running: PlanRunning[] = snapshot.running.map((r) => ({
@@ -95,7 +131,7 @@ export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallbac
     weight: Number(r.billing_weight),
     ...runningEnds(
       { hours: Number(r.hours), hoursDone: Number(r.hours_done), advancedAt: new Date(r.advanced_at).getTime() },
-      share(r.owner_id),
+      (done) => model.shareBeyond(r.owner_id, done),
       clock,
     ),
   }));
@@ -113,7 +149,7 @@ export function planBasis(snapshot: SchedulerSnapshot, clock: PlanClock, fallbac
       approvedAt: w.approved_at === null ? null : new Date(w.approved_at).getTime(),
       createdAt: new Date(w.created_at).getTime(),
       limitMs: hours * msPerHour,
-      likelyMs: hours * share(w.owner_id) * msPerHour,
+      likelyMs: hours * model.share(w.owner_id) * msPerHour,
       weight: Number(w.billing_weight),
       hours,
     });

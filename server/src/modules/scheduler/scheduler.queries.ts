@@ -25,25 +25,25 @@ export const WAITING_SQL = `select id, owner_id, gpu_type, gpu_count, hours, bil
 /**
  * Per owner: the monthly limit (null = the default), GPU-hours charged for jobs finished since
  * $2 (the month's start) and running now (weighted by each job's billing weight, as the quota
- * counts them), and the median share of their time limit that their
- * last 50 started-and-finished jobs used, with how many there were. $1 the owners.
+ * counts them), and the shares of their time limit that their last 50 started-and-finished jobs
+ * used, ascending. $1 the owners.
  */
 export const OWNERS_SQL = `select u.id, u.monthly_gpu_hours_limit as lim,
        (select coalesce(sum(f.charged_gpu_hours), 0) from jobs f
          where f.owner_id = u.id and f.started_at is not null and f.finished_at >= $2) as charged,
        (select coalesce(sum(r.gpu_count * coalesce(r.sim_hours_done, 0) * r.billing_weight), 0) from jobs r
          where r.owner_id = u.id and r.status = 'RUNNING') as running,
-       s.share, s.samples
+       s.shares
   from users u
   cross join lateral (
-    select percentile_cont(0.5) within group (order by x.share) as share, count(*)::int as samples
+    select coalesce(array_agg(x.share::float8 order by x.share), '{}') as shares
       from (select f.charged_gpu_hours / f.gpu_hours as share from jobs f
              where f.owner_id = u.id and f.started_at is not null and f.finished_at is not null and f.gpu_hours > 0
              order by f.finished_at desc limit 50) x) s
  where u.id = any($1::uuid[])`;
 
-/** Everyone's median share of the time limit used, over the last 50 started-and-finished jobs. */
-export const EVERYONE_SQL = `select percentile_cont(0.5) within group (order by x.share) as share, count(*)::int as samples
+/** The shares of their time limit that everyone's last 50 started-and-finished jobs used, ascending. */
+export const EVERYONE_SQL = `select coalesce(array_agg(x.share::float8 order by x.share), '{}') as shares
   from (select charged_gpu_hours / gpu_hours as share from jobs
          where started_at is not null and finished_at is not null and gpu_hours > 0
          order by finished_at desc limit 50) x`;
@@ -89,8 +89,8 @@ export interface OwnerRow {
   lim: string | null;
   charged: string;
   running: string;
-  share: number | null;
-  samples: number;
+  /** Shares of their time limit their last finished jobs used, ascending. */
+  shares: number[];
 }
 
 /** Everything one plan reads. */
@@ -99,7 +99,8 @@ export interface SchedulerSnapshot {
   running: RunningRow[];
   waiting: WaitingRow[];
   owners: OwnerRow[];
-  everyone: { share: number | null; samples: number };
+  /** Shares of their time limit everyone's last finished jobs used, ascending. */
+  everyone: { shares: number[] };
   /** The stored settings' JSON, or null before any were stored. */
   settings: string | null;
 }
@@ -110,12 +111,12 @@ export async function snapshot(sql: SqlRunner, monthStart: Date): Promise<Schedu
     sql.rows<NodeRow>(NODES_SQL),
     sql.rows<RunningRow>(RUNNING_SQL),
     sql.rows<WaitingRow>(WAITING_SQL),
-    sql.rows<{ share: number | null; samples: number }>(EVERYONE_SQL),
+    sql.rows<{ shares: number[] }>(EVERYONE_SQL),
     sql.rows<{ value: string }>(SETTINGS_SQL),
   ]);
   const ownerIds = [...new Set([...waiting.map((w) => w.owner_id), ...running.map((r) => r.owner_id)])];
   const owners = ownerIds.length === 0 ? [] : await sql.rows<OwnerRow>(OWNERS_SQL, [ownerIds, monthStart]);
-  return { nodes, running, waiting, owners, everyone: everyone ?? { share: null, samples: 0 }, settings: settings[0]?.value ?? null };
+  return { nodes, running, waiting, owners, everyone: everyone ?? { shares: [] }, settings: settings[0]?.value ?? null };
 }
 
 /** The stored settings' JSON, or null before any were stored. */
