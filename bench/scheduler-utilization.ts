@@ -16,7 +16,7 @@ import {
   QUEUE_HEAD, SUBMIT_WITH_ESTIMATE, UPDATE_SCHEDULER_SETTINGS, approvedCount, drawWorkload, logFindings, ownerLimits, parseInventory,
   startPair, startedJobs, totalGpus, workloadEnv, type SubmitAnswer, type WorkloadJob,
 } from './scheduler-workload.js';
-import { percentile } from './stats.js';
+import { percentile, spread } from './stats.js';
 
 const UTILIZATION_TARGET = 0.9;
 /** How often the heads of the queues are read while jobs wait. */
@@ -136,17 +136,12 @@ async function runOnce(ctx: ScenarioContext, jobs: readonly WorkloadJob[], backf
   }
 }
 
-/** The median of `values` (NaN for none). */
-function median(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : percentile([...values].sort((a, b) => a - b), 50);
-}
-
 /**
  * Several runs of one mode as one: the median run's figures (utilization, window, each job's wait,
  * each tenth), and every run's heads together, so the heads' median is taken over all of them.
  */
 function pooled(runs: readonly UtilizationRun[]): UtilizationRun & { utilizations: number[] } {
-  const at = (pick: (r: UtilizationRun) => number) => median(runs.map(pick));
+  const at = (pick: (r: UtilizationRun) => number) => spread(runs.map(pick)).median;
   return {
     backfill: runs[0]!.backfill,
     windowMs: at((r) => r.windowMs),
