@@ -14,6 +14,9 @@ interface ProfileNode {
 }
 
 interface Profile {
+  /** When the last sample was taken, in µs of the process's monotonic clock. */
+  endTime: number;
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -43,15 +46,24 @@ function owner(url: string): string {
   return server ? `gpuaas ${server[1]}` : url;
 }
 
-/** The top packages and functions of the profile at `file`, or null without one. */
-export function summarizeCpuProfile(file: string, top = 15): string | null {
+/**
+ * The top packages and functions of the profile at `file`, or null without one; with `lastMs`,
+ * of its last `lastMs` milliseconds only (leaving the process's start-up and warm-up out).
+ */
+export function summarizeCpuProfile(file: string, top = 15, lastMs?: number): string | null {
   if (!existsSync(file)) return null;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const from = lastMs === undefined ? Number.NEGATIVE_INFINITY : profile.endTime - lastMs * 1000;
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (at >= from) selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
 
   let busy = 0;
   let gc = 0;

@@ -11,7 +11,7 @@ import { GraphQLHttpClient } from './graphql-client.js';
 import { PeerProcess } from './peer-process.js';
 import { serverCpuFinding } from './peer.js';
 import { fig, num, ratio, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Cells, clientsLabel, Servers, type ScenarioContext } from './scenario.js';
+import { Cells, clientsLabel, profiledPass, Servers, type ScenarioContext } from './scenario.js';
 import { seedUsers } from './seed.js';
 
 type Path = 'node-http' | 'apollo' | 'gpuaas';
@@ -93,7 +93,9 @@ export async function runFloor(ctx: ScenarioContext): Promise<ScenarioResult> {
         met: share >= FLOOR_TARGET,
       });
     }
-    const evidence = await servers.stopAll();
+    const most = Math.max(...levels);
+    const profile = await profiledPass(ctx, 'floor-api-profiled', '`{ gpuTypes }`', db.url, most, (http, c) => http.request('query Floor { gpuTypes }', {}, users[c]!.token));
+    const evidence = [...(await servers.stopAll()), ...profile];
     for (const peer of peers) {
       await peer.stop();
       const summary = peer.profileSummary();
@@ -105,7 +107,7 @@ export async function runFloor(ctx: ScenarioContext): Promise<ScenarioResult> {
         'node:http: a server that reads the request body and answers a fixed `{"data":{"__typename":"Query"}}`, the least any HTTP server on Node.js does.',
         'Apollo Server 5: `startStandaloneServer` with the schema `type Query { hello: String }`, answering `{ __typename }` (parse, validate, execute, serialize; no plugins beyond its defaults).',
         'gpuaas: the built server (`--role api`) answering `query Floor { gpuTypes }` with a valid token (HTTP, the security headers, the fast path of an already validated document or else Apollo\'s pipeline, the token check from its per-process cache, the operation\'s metrics, the request\'s log line to a file, and the GPU types read from memory): the floor of every authenticated request.',
-        `Each server in a process of its own with NODE_ENV=production, the same kept-alive client and closed loop; ${warmupMs} ms warm-up then ${durationMs} ms measured per cell, runs interleaved (every server once per run, at ${levels.join(' and ')} clients), ${settings.runs} run(s).`,
+        `Each server in a process of its own with NODE_ENV=production, the same kept-alive client (undici's \`Pool.dispatch\`) and closed loop; ${warmupMs} ms warm-up then ${durationMs} ms measured per cell, runs interleaved (every server once per run, at ${levels.join(' and ')} clients), ${settings.runs} run(s).`,
       ],
       tables: [table],
       targets,

@@ -23,7 +23,7 @@ import { CREATE_JOB, GraphQLHttpClient, JOBS_PAGE } from './graphql-client.js';
 import { PeerProcess } from './peer-process.js';
 import { executionMs, explain } from './read.js';
 import { fig, num, pct, ratio, type ScenarioResult, type Table, type TargetCheck } from './report.js';
-import { Cells, clientsLabel, Servers, type CellFigures, type ScenarioContext } from './scenario.js';
+import { Cells, clientsLabel, profiledPass, Servers, type CellFigures, type ScenarioContext } from './scenario.js';
 import { insertUsers, seedJobHistory, seedUsers, settleQuotas, vacuumAnalyze, type SeededUser } from './seed.js';
 
 const PAGE_SIZE = 20;
@@ -279,6 +279,16 @@ export async function runPeer(ctx: ScenarioContext): Promise<ScenarioResult> {
       }
     }
 
+    // Where gpuaas's CPU goes, for the figures below: a profiled window of each operation.
+    const most = Math.max(...levels);
+    let profiledPages = 0;
+    const profiles = [
+      ...(await profiledPass(ctx, 'peer-api-profiled-page', '`jobs(first: 20)`', ourDb.url, most, (http) =>
+        http.request(JOBS_PAGE, { first: PAGE_SIZE, after: null }, owners[profiledPages++ % owners.length]!.token))),
+      ...(await profiledPass(ctx, 'peer-api-profiled-submit', '`createJob`', ourDb.url, most, (http, c) =>
+        http.request(CREATE_JOB, { input: JOB_INPUT }, submitters[c]!.token))),
+    ];
+
     const plans = {
       ours: await explain(ourDb.pool, pageStatement({ ownerId: owners[0]!.id }, PAGE_SIZE, null)),
       count: await explain(ourDb.pool, countStatement({ ownerId: owners[0]!.id })),
@@ -363,7 +373,7 @@ export async function runPeer(ctx: ScenarioContext): Promise<ScenarioResult> {
         `Page: gpuaas's \`jobs(first: ${PAGE_SIZE})\` (the web app's query: totalCount, pageInfo, every job field and the owner's id and email) with the owner's token; PostGraphile's \`allJobs(condition: { ownerId }, orderBy: [CREATED_AT_DESC, ID_DESC], first: ${PAGE_SIZE})\` with the same selection (the owner through \`userByOwnerId\`); raw SQL: gpuaas's page statement and count statement (imported from its job queries, named prepared statements) sent side by side on a \`pg\` pool of one connection per client. Each client asks for a different owner's first page each time, round the owners. Before measuring: ${check}.`,
         `Submit: gpuaas's \`createJob\` (the web app's mutation and selection) with the submitter's token; PostGraphile's \`benchSubmitJob\`, the mutation it makes of the SQL function \`bench_submit_job(owner_id, name, gpu_type, gpu_count, hours)\` the bench creates, whose statement is gpuaas's SUBMIT_SQL itself (the quota upsert that cannot overdraw, the job insert and the CREATED event; PostGraphile wraps each mutation in BEGIN … COMMIT and selects the answer's fields from the returned row); raw SQL: SUBMIT_SQL as a named prepared statement and the coalesced NOTIFY gpuaas sends after it, i.e. what gpuaas sends once the token's user is in its cache (no token check statement).`,
         'PostGraphile is given the owner\'s id in the query and checks no token (no JWT, no row-level security): it does less than gpuaas, which verifies a signed token on every request and writes one log line per request to a file, as in production.',
-        `Closed loop, ${warmupMs} ms warm-up then ${durationMs} ms measured per cell; in each run every cell once (gpuaas, PostGraphile, raw, for the page and then the submission, at ${levels.join(' and ')} clients), ${settings.runs} run(s). Server CPU is the serving process's alone; the load generator's is never counted in it.`,
+        `Closed loop, ${warmupMs} ms warm-up then ${durationMs} ms measured per cell; in each run every cell once (gpuaas, PostGraphile, raw, for the page and then the submission, at ${levels.join(' and ')} clients), ${settings.runs} run(s). Server CPU is the serving process's alone; the load generator's is never counted in it. The load generator is undici's \`Pool.dispatch\` (bench/graphql-client.ts).`,
       ],
       tables: [table, ratios],
       targets,
@@ -371,6 +381,7 @@ export async function runPeer(ctx: ScenarioContext): Promise<ScenarioResult> {
       evidence: [
         { title: 'EXPLAIN ANALYZE: one owner\'s first page (gpuaas\'s page statement)', text: plans.ours },
         { title: 'EXPLAIN ANALYZE: its count', text: plans.count },
+        ...profiles,
         ...(await stopPeers(servers, postgraphile)),
       ],
       seconds: (performance.now() - started) / 1000,

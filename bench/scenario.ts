@@ -6,6 +6,8 @@ import type { LoadResult } from './closed-loop.js';
 import { summarizeCpuProfile } from './cpu-profile.js';
 import { createScenarioDatabase, type DatabaseServer, type ScenarioDatabase } from './database.js';
 import { num, pct, type ScenarioResult } from './report.js';
+import { closedLoop } from './closed-loop.js';
+import { GraphQLHttpClient } from './graphql-client.js';
 import { ServerProcess } from './server-process.js';
 import type { BenchSettings } from './settings.js';
 import { spread, type Spread } from './stats.js';
@@ -52,6 +54,45 @@ export class Servers {
       return text === null ? [] : [{ title: `CPU profile of ${s.name} (node --cpu-prof)`, text }];
     });
   }
+}
+
+/**
+ * One more window of a cell, measured in no figure, against a fresh API process that writes a V8
+ * CPU profile (`node --cpu-prof`): where the cell's request spends the API's CPU, for the
+ * results, without the profiler's own cost in any figure. Nothing is done when BENCH_PROFILE
+ * already profiles the measured servers. `op` sends one request of client number `client` on `http`.
+ */
+export async function profiledPass(
+  ctx: ScenarioContext,
+  name: string,
+  /** What the window sends, for the title. */
+  what: string,
+  databaseUrl: string,
+  clients: number,
+  op: (http: GraphQLHttpClient, client: number) => Promise<unknown>,
+): Promise<ScenarioResult['evidence']> {
+  const { settings } = ctx;
+  if (settings.cpuProfile) return [];
+  const server = await ServerProcess.start({ name, role: 'api', databaseUrl, dir: ctx.dir, env: serverConfig(ctx), cpuProfile: true });
+  const http = new GraphQLHttpClient(server.url, clients);
+  const { warmupMs, durationMs } = settings.floor;
+  let measuredFrom = Number.NaN;
+  try {
+    await closedLoop({ clients, warmupMs: 0, durationMs: warmupMs, op: (c) => op(http, c) });
+    measuredFrom = performance.now();
+    await closedLoop({ clients, warmupMs: 0, durationMs, op: (c) => op(http, c) });
+  } finally {
+    http.close();
+    await server.stop();
+  }
+  // The window and the shutdown after it; the start-up and the warm-up are left out.
+  const text = summarizeCpuProfile(path.join(ctx.dir, `${name}.cpuprofile`), 15, performance.now() - measuredFrom);
+  if (text === null) return [];
+  const note =
+    'V8 samples the thread by the wall clock whenever it is not waiting for events, so time it spent ' +
+    'preempted inside a system call (a socket write that wakes PostgreSQL or the load generator on the ' +
+    'shared cores) is charged to that call; the CPU per request in the tables is the process\'s own.';
+  return [{ title: `CPU profile of the API: ${what} at ${clientsLabel(clients)}, in one more window of ${durationMs} ms measured in no figure (node --cpu-prof)`, text: `${note}\n\n${text}` }];
 }
 
 /**
