@@ -25,7 +25,7 @@ import { executionMs, explain } from './read.js';
 import { fig, num, pct, ratio, type ScenarioResult, type Table, type TargetCheck } from './report.js';
 import { Cells, clientsLabel, cpuFinding, Servers, type ScenarioContext } from './scenario.js';
 import {
-  deleteJobsNamed, seedAllocationHistory, seedApprovedJobs, seedGpuNodes, seedHeldAllocations, seedUsers, settleQuotas,
+  deleteJobs, seedAllocationHistory, seedApprovedJobs, seedGpuNodes, seedHeldAllocations, seedUsers, settleQuotas,
   vacuumAnalyze, type SeededUser,
 } from './seed.js';
 
@@ -281,7 +281,7 @@ export async function runCapacity(ctx: ScenarioContext): Promise<ScenarioResult>
           }
           startsPerCell.set(key, [...(startsPerCell.get(key) ?? []), next]);
           // Every cell starts from the same inventory: the jobs it started go, with their GPUs.
-          await deleteJobsNamed(target.pool, STARTS);
+          await deleteJobs(target.pool, STARTS);
           await vacuumAnalyze(target.pool);
         }
       }

@@ -12,7 +12,7 @@ import { scrapeMetrics } from './prometheus.js';
 import { fig, num, pct, type ScenarioResult, type Table, type TargetCheck } from './report.js';
 import { runOnFreshDatabase, type ScenarioContext } from './scenario.js';
 import { UPDATE_SCHEDULER_SETTINGS, logFindings, metricSum } from './scheduler-workload.js';
-import { seedGpuNodes, seedUsers, settleQuotas, vacuumAnalyze } from './seed.js';
+import { deleteJobs, seedGpuNodes, seedUsers, settleQuotas, vacuumAnalyze } from './seed.js';
 import { spread } from './stats.js';
 
 /** Slurm's published scheduling rate (its high-throughput guide): not measured here. */
@@ -76,7 +76,7 @@ export async function runSchedulerStarts(ctx: ScenarioContext): Promise<Scenario
     const timelines: { s: number; started: number }[][] = [];
 
     for (let run = 0; run < settings.runs; run++) {
-      await db.pool.query('delete from jobs');
+      await deleteJobs(db.pool);
       await seedBacklog(db.pool, c.gpuTypes, c.jobs);
       await settleQuotas(db.pool);
       await vacuumAnalyze(db.pool);

@@ -236,7 +236,22 @@ export async function seedApprovedJobs(pool: pg.Pool, perType: ReadonlyMap<strin
   return rows.map((r) => r.id);
 }
 
-/** Deletes the jobs named `prefix-…`, with their events and allocations (both cascade). */
-export async function deleteJobsNamed(pool: pg.Pool, prefix: string): Promise<void> {
-  await pool.query(`delete from jobs where name like $1 || '-%'`, [prefix]);
+/** PostgreSQL's deadlock_detected. */
+const DEADLOCK = '40P01';
+
+/**
+ * Deletes every job, or those named `prefix-…`, with their events and allocations (both cascade).
+ * A worker still stepping running jobs locks their rows in its own order, which a bulk delete
+ * does not follow, so PostgreSQL may pick the delete as a deadlock's victim: it is tried again.
+ */
+export async function deleteJobs(pool: pg.Pool, prefix?: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (prefix === undefined) await pool.query('delete from jobs');
+      else await pool.query(`delete from jobs where name like $1 || '-%'`, [prefix]);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= 5) throw error;
+    }
+  }
 }
