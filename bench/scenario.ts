@@ -76,7 +76,7 @@ export async function profiledPass(
   const server = await ServerProcess.start({ name, role: 'api', databaseUrl, dir: ctx.dir, env: serverConfig(ctx), cpuProfile: true });
   const http = new GraphQLHttpClient(server.url, clients);
   const { warmupMs, durationMs } = settings.floor;
-  let measuredFrom = Number.NaN;
+  let measuredFrom: number | undefined;
   try {
     await closedLoop({ clients, warmupMs: 0, durationMs: warmupMs, op: (c) => op(http, c) });
     measuredFrom = performance.now();
@@ -86,7 +86,7 @@ export async function profiledPass(
     await server.stop();
   }
   // The window and the shutdown after it; the start-up and the warm-up are left out.
-  const text = summarizeCpuProfile(path.join(ctx.dir, `${name}.cpuprofile`), 15, performance.now() - measuredFrom);
+  const text = summarizeCpuProfile(path.join(ctx.dir, `${name}.cpuprofile`), 15, measuredFrom === undefined ? undefined : performance.now() - measuredFrom);
   if (text === null) return [];
   const note =
     'V8 samples the thread by the wall clock whenever it is not waiting for events, so time it spent ' +
