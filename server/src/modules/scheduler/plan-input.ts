@@ -3,7 +3,7 @@
  * likely run times in real milliseconds, and each owner's fair share. Pure, so the rules for
  * likely ends are tested without a database.
  */
-import type { PlanForecast, PlanInput, PlanRunning, PlanWaiting } from './planner.js';
+import { partitionPoint, type PlanForecast, type PlanInput, type PlanRunning, type PlanWaiting } from './planner.js';
 import type { OwnerRow, SchedulerSnapshot } from './scheduler.queries.js';
 import { parseSettings, type SchedulerSettings } from './scheduler-settings.js';
 
@@ -65,14 +65,7 @@ export function runTimeModel(snapshot: Pick<SchedulerSnapshot, 'owners' | 'every
     shareBeyond(ownerId, done) {
       const samples = samplesOf(ownerId);
       if (samples.length === 0) return NO_HISTORY_SHARE;
-      let low = 0;
-      let high = samples.length;
-      while (low < high) {
-        const mid = (low + high) >>> 1;
-        if (samples[mid]! <= done) low = mid + 1;
-        else high = mid;
-      }
-      return medianFrom(samples, low) ?? null;
+      return medianFrom(samples, partitionPoint(samples, (share) => share <= done)) ?? null;
     },
   };
 }

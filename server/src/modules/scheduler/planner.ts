@@ -809,16 +809,24 @@ function unplaceableReason(gpuCount: number, cluster: TypeCluster): PendingReaso
   return cluster.largestLive >= gpuCount ? PendingReason.NODES_UNAVAILABLE : PendingReason.NO_NODE_FITS;
 }
 
-/** How many jobs of `queue` (in queue order) sort ahead of `job`: a binary search. */
-function countAhead(queue: readonly PlanWaiting[], job: PlanWaiting, now: number): number {
+/**
+ * How many leading items of `sorted` satisfy `before`, which holds for a prefix of it and for
+ * nothing after: a binary search.
+ */
+export function partitionPoint<T>(sorted: readonly T[], before: (item: T) => boolean): number {
   let low = 0;
-  let high = queue.length;
+  let high = sorted.length;
   while (low < high) {
     const mid = (low + high) >>> 1;
-    if (compareQueue(queue[mid]!, job, now) < 0) low = mid + 1;
+    if (before(sorted[mid]!)) low = mid + 1;
     else high = mid;
   }
   return low;
+}
+
+/** How many jobs of `queue` (in queue order) sort ahead of `job`. */
+function countAhead(queue: readonly PlanWaiting[], job: PlanWaiting, now: number): number {
+  return partitionPoint(queue, (other) => compareQueue(other, job, now) < 0);
 }
 
 /** A run's start as a time, or null when the run never started the job. */
