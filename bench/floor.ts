@@ -94,7 +94,7 @@ export async function runFloor(ctx: ScenarioContext): Promise<ScenarioResult> {
       });
     }
     const most = Math.max(...levels);
-    const profile = await profiledPass(ctx, 'floor-api-profiled', '`{ gpuTypes }`', db.url, most, (http, c) => http.request('query Floor { gpuTypes }', {}, users[c]!.token));
+    const profile = await profiledPass(ctx, 'floor-api-profiled', '`{ gpuTypes }`', db.url, most, { warmupMs, durationMs }, (http, c) => http.request('query Floor { gpuTypes }', {}, users[c]!.token));
     const evidence = [...(await servers.stopAll()), ...profile];
     for (const peer of peers) {
       await peer.stop();

@@ -283,9 +283,9 @@ export async function runPeer(ctx: ScenarioContext): Promise<ScenarioResult> {
     const most = Math.max(...levels);
     let profiledPages = 0;
     const profiles = [
-      ...(await profiledPass(ctx, 'peer-api-profiled-page', '`jobs(first: 20)`', ourDb.url, most, (http) =>
+      ...(await profiledPass(ctx, 'peer-api-profiled-page', '`jobs(first: 20)`', ourDb.url, most, { warmupMs, durationMs }, (http) =>
         http.request(JOBS_PAGE, { first: PAGE_SIZE, after: null }, owners[profiledPages++ % owners.length]!.token))),
-      ...(await profiledPass(ctx, 'peer-api-profiled-submit', '`createJob`', ourDb.url, most, (http, c) =>
+      ...(await profiledPass(ctx, 'peer-api-profiled-submit', '`createJob`', ourDb.url, most, { warmupMs, durationMs }, (http, c) =>
         http.request(CREATE_JOB, { input: JOB_INPUT }, submitters[c]!.token))),
     ];
 

@@ -69,13 +69,13 @@ export async function profiledPass(
   what: string,
   databaseUrl: string,
   clients: number,
+  /** The cell's own warm-up and window. */
+  { warmupMs, durationMs }: { warmupMs: number; durationMs: number },
   op: (http: GraphQLHttpClient, client: number) => Promise<unknown>,
 ): Promise<ScenarioResult['evidence']> {
-  const { settings } = ctx;
-  if (settings.cpuProfile) return [];
+  if (ctx.settings.cpuProfile) return [];
   const server = await ServerProcess.start({ name, role: 'api', databaseUrl, dir: ctx.dir, env: serverConfig(ctx), cpuProfile: true });
   const http = new GraphQLHttpClient(server.url, clients);
-  const { warmupMs, durationMs } = settings.floor;
   let measuredFrom: number | undefined;
   try {
     await closedLoop({ clients, warmupMs: 0, durationMs: warmupMs, op: (c) => op(http, c) });
